@@ -1,0 +1,191 @@
+//! The Nova seam: what Lifeboat asks of the compute service.
+
+use std::collections::BTreeMap;
+
+/// A `nova-compute` service as Nova lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeService {
+    /// Nova's service id (a UUID from microversion 2.53).
+    pub id: String,
+    /// The service's host name (what Lifeboat host names must match).
+    pub host: String,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    /// Why it was disabled, if it was.
+    pub disabled_reason: Option<String>,
+    /// `up` or `down`.
+    pub state: String,
+    /// Whether the service is forced down.
+    pub forced_down: bool,
+}
+
+impl ComputeService {
+    /// Whether the service takes new instances (enabled and up).
+    pub fn is_usable(&self) -> bool {
+        self.status == "enabled" && self.state == "up" && !self.forced_down
+    }
+}
+
+/// A server (instance) as Nova shows it to an administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// Server id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `ACTIVE`, `SHUTOFF`, `ERROR`, …
+    pub status: String,
+    /// `OS-EXT-STS:vm_state`: `active`, `stopped`, `error`, `paused`, …
+    pub vm_state: String,
+    /// `OS-EXT-STS:task_state`, when a task is under way.
+    pub task_state: Option<String>,
+    /// `OS-EXT-SRV-ATTR:host`: the compute host it is on.
+    pub host: Option<String>,
+    /// Whether it is locked.
+    pub locked: bool,
+    /// Metadata (`HA_Enabled`, priorities, …).
+    pub metadata: BTreeMap<String, String>,
+    /// Flavor vCPUs, if Nova showed them.
+    pub vcpus: Option<u64>,
+    /// Flavor RAM in MiB, if Nova showed it.
+    pub ram_mb: Option<u64>,
+}
+
+/// A host aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aggregate {
+    /// Aggregate id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Member hosts.
+    pub hosts: Vec<String>,
+}
+
+/// A hypervisor's capacity, for choosing evacuation targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hypervisor {
+    /// The compute service host it belongs to.
+    pub host: String,
+    /// vCPUs.
+    pub vcpus: u64,
+    /// vCPUs in use.
+    pub vcpus_used: u64,
+    /// RAM in MiB.
+    pub memory_mb: u64,
+    /// RAM in use in MiB.
+    pub memory_mb_used: u64,
+}
+
+/// Why a Nova call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    /// Nova could not be reached or did not answer in time.
+    #[error("{action} failed: Nova is unreachable")]
+    Unreachable {
+        /// What was being done.
+        action: String,
+        /// The transport error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Nova answered with an error status.
+    #[error("{action} failed: Nova answered {status}: {message}")]
+    Refused {
+        /// What was being done.
+        action: String,
+        /// HTTP status.
+        status: u16,
+        /// Nova's fault message.
+        message: String,
+    },
+    /// Keystone would not give us a token or a compute endpoint.
+    #[error("{action} failed: {message}")]
+    Auth {
+        /// What was being done.
+        action: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl ComputeError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Refused { status, .. } => *status >= 500 || *status == 409,
+            Self::Auth { .. } => false,
+        }
+    }
+
+    /// Whether Nova said the thing does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Refused { status: 404, .. })
+    }
+}
+
+/// Nova, as the API and the engine use it.
+#[async_trait::async_trait]
+pub trait Compute: Send + Sync + std::fmt::Debug {
+    /// The `nova-compute` service of `host` (exact, case-sensitive match), if there is one.
+    async fn find_compute_service(
+        &self,
+        host: &str,
+    ) -> Result<Option<ComputeService>, ComputeError>;
+    /// Every `nova-compute` service.
+    async fn compute_services(&self) -> Result<Vec<ComputeService>, ComputeError>;
+    /// Marks a service forced down (or clears it). Forcing down first makes Nova treat the host
+    /// as dead at once (no wait for `service_down_time`).
+    async fn set_forced_down(
+        &self,
+        service_id: &str,
+        forced_down: bool,
+    ) -> Result<(), ComputeError>;
+    /// Disables a service with a reason.
+    async fn disable_service(&self, service_id: &str, reason: &str) -> Result<(), ComputeError>;
+    /// Enables a service.
+    async fn enable_service(&self, service_id: &str) -> Result<(), ComputeError>;
+    /// Every server on `host`, of every project, through every page.
+    async fn servers_on_host(&self, host: &str) -> Result<Vec<Server>, ComputeError>;
+    /// One server.
+    async fn get_server(&self, id: &str) -> Result<Server, ComputeError>;
+    /// Rebuilds a server on another host (`target`, or one the scheduler picks).
+    async fn evacuate(&self, id: &str, target: Option<&str>) -> Result<(), ComputeError>;
+    /// Stops a server.
+    async fn stop_server(&self, id: &str) -> Result<(), ComputeError>;
+    /// Starts a server.
+    async fn start_server(&self, id: &str) -> Result<(), ComputeError>;
+    /// Hard-reboots a server.
+    async fn hard_reboot(&self, id: &str) -> Result<(), ComputeError>;
+    /// Resets a server's state (`active` or `error`).
+    async fn reset_state(&self, id: &str, state: &str) -> Result<(), ComputeError>;
+    /// Every host aggregate.
+    async fn aggregates(&self) -> Result<Vec<Aggregate>, ComputeError>;
+    /// Adds a host to an aggregate (already a member counts as done).
+    async fn add_host_to_aggregate(
+        &self,
+        aggregate_id: &str,
+        host: &str,
+    ) -> Result<(), ComputeError>;
+    /// Removes a host from an aggregate (not a member counts as done).
+    async fn remove_host_from_aggregate(
+        &self,
+        aggregate_id: &str,
+        host: &str,
+    ) -> Result<(), ComputeError>;
+    /// Hypervisor capacity, per compute host.
+    async fn hypervisors(&self) -> Result<Vec<Hypervisor>, ComputeError>;
+}
+
+/// Outbound HTTP for workflow webhooks (custom steps that call an operator's endpoint).
+#[async_trait::async_trait]
+pub trait Webhook: Send + Sync + std::fmt::Debug {
+    /// POSTs `body` as JSON to `url`; the HTTP status on an answer, or why there was none.
+    async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        timeout: std::time::Duration,
+    ) -> Result<u16, String>;
+}

@@ -1,0 +1,287 @@
+//! The recovery engine: claims notifications from the store and recovers what failed, through
+//! the [`Compute`](lifeboat_core::compute::Compute) (Nova) and
+//! [`Fencer`](lifeboat_core::fencing::Fencer) seams.
+//!
+//! Any number of engines may share one database: each claims a notification with a lease and
+//! renews it while it works; when an engine dies, another resumes the notification after the
+//! lease runs out, skipping the steps already recorded as done. Decisions are pure functions
+//! (`decisions`); waiting is polling with backoff (`wait`); every step is recorded (`recorder`)
+//! and shown by the API as `recovery_workflow_details`.
+
+pub mod decisions;
+pub mod policy;
+mod recorder;
+pub mod wait;
+mod workflows;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeboat_core::clock::Clock;
+use lifeboat_core::compute::Compute;
+use lifeboat_core::fencing::Fencer;
+use lifeboat_core::model::NotificationStatus;
+use lifeboat_core::store::{Claim, Completion, Store};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+pub use policy::{Policies, Policy};
+pub use workflows::Outcome;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// This engine's name in claims.
+    pub engine_id: String,
+    /// Claim lease.
+    pub lease: Duration,
+    /// Pause between looks for work.
+    pub poll_interval: Duration,
+    /// Notifications recovered at once.
+    pub max_concurrent: usize,
+    /// Attempts before `failed`.
+    pub max_attempts: u32,
+    /// First retry delay (doubles per attempt).
+    pub retry_backoff: Duration,
+}
+
+/// What the engine works with.
+#[derive(Debug, Clone)]
+pub struct EngineDeps {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Nova (none: every recovery needing Nova ends in error, saying so).
+    pub compute: Option<Arc<dyn Compute>>,
+    /// Fencing (none: hosts cannot be fenced; segments requiring it do not evacuate).
+    pub fencer: Option<Arc<dyn Fencer>>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Workflow policies.
+    pub policies: Arc<Policies>,
+    /// Outbound HTTP for webhook steps (none: webhook steps fail, saying so).
+    pub webhook: Option<Arc<dyn lifeboat_core::compute::Webhook>>,
+}
+
+/// The engine.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    deps: EngineDeps,
+    settings: EngineSettings,
+    wake: Arc<Notify>,
+}
+
+impl Engine {
+    /// An engine. `wake` is notified when new work arrives (the API does it in `serve`).
+    pub fn new(deps: EngineDeps, settings: EngineSettings, wake: Arc<Notify>) -> Self {
+        Self {
+            deps,
+            settings,
+            wake,
+        }
+    }
+
+    /// Claims and recovers notifications until `cancel`. On cancel it stops claiming, asks
+    /// running recoveries to stop at their next step, and waits up to `grace` for them; whatever
+    /// is still running is resumed by an engine once its lease expires.
+    pub async fn run(self, cancel: CancellationToken, grace: Duration) {
+        let permits = Arc::new(Semaphore::new(self.settings.max_concurrent.max(1)));
+        let mut running = tokio::task::JoinSet::new();
+        tracing::info!(engine.id = %self.settings.engine_id, "recovery engine started");
+        loop {
+            while let Ok(permit) = permits.clone().try_acquire_owned() {
+                let now = self.deps.clock.now();
+                match self
+                    .deps
+                    .store
+                    .claim_notification(&self.settings.engine_id, self.settings.lease, now)
+                    .await
+                {
+                    Ok(Some(claim)) => {
+                        let engine = self.clone();
+                        let cancel = cancel.child_token();
+                        running.spawn(async move {
+                            engine.process(claim, cancel).await;
+                            drop(permit);
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "looking for work failed; trying again shortly");
+                        break;
+                    }
+                }
+            }
+            while running.try_join_next().is_some() {}
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+            }
+        }
+        tracing::info!(running = running.len(), "recovery engine stopping");
+        let drain = async { while running.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!(
+                "recoveries still running at shutdown will be resumed by another engine"
+            );
+            running.abort_all();
+        }
+    }
+
+    /// Recovers one claimed notification, renewing the lease meanwhile, and records the outcome.
+    async fn process(&self, claim: Claim, cancel: CancellationToken) {
+        let id = claim.notification.notification_uuid;
+        let span = tracing::info_span!(
+            "recovery",
+            notification.id = %id,
+            notification.type = %claim.notification.notification_type,
+            attempt = claim.attempt,
+        );
+        let started = tokio::time::Instant::now();
+        tracing::info!(parent: &span, resumed = claim.resumed, "recovery started");
+        let lost = CancellationToken::new();
+        let renewer = tokio::spawn(renew_lease(
+            self.deps.clone(),
+            self.settings.clone(),
+            id,
+            lost.clone(),
+            cancel.clone(),
+        ));
+        let work = workflows::run(&self.deps, &claim, &cancel);
+        let outcome = tokio::select! {
+            outcome = tracing::Instrument::instrument(work, span.clone()) => Some(outcome),
+            () = lost.cancelled() => None,
+        };
+        renewer.abort();
+        let Some(outcome) = outcome else {
+            tracing::warn!(parent: &span, "this engine lost its claim; another engine continues the recovery");
+            return;
+        };
+        if cancel.is_cancelled() && matches!(outcome, Outcome::Interrupted) {
+            // Shutting down: leave the claim to expire so another engine resumes from the
+            // recorded steps.
+            tracing::info!(parent: &span, "recovery interrupted by shutdown");
+            return;
+        }
+        let now = self.deps.clock.now();
+        let completion = outcome.completion(claim.attempt, &self.settings, now);
+        tracing::info!(
+            parent: &span,
+            status = %completion.status,
+            duration_ms = started.elapsed().as_millis() as u64,
+            message = completion.message.as_deref().unwrap_or(""),
+            "recovery ended"
+        );
+        if completion.status == NotificationStatus::Failed
+            || completion.status == NotificationStatus::Error
+        {
+            tracing::error!(parent: &span, message = completion.message.as_deref().unwrap_or(""), "recovery did not succeed");
+        }
+        if let Err(e) = self
+            .deps
+            .store
+            .complete_notification(id, &self.settings.engine_id, completion, now)
+            .await
+        {
+            tracing::error!(parent: &span, error = %e, "recording the outcome failed; the notification will be resumed");
+        }
+    }
+}
+
+/// Renews the lease every third of its length; signals `lost` if the claim is gone.
+async fn renew_lease(
+    deps: EngineDeps,
+    settings: EngineSettings,
+    id: uuid::Uuid,
+    lost: CancellationToken,
+    cancel: CancellationToken,
+) {
+    let every = settings.lease / 3;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        match deps
+            .store
+            .renew_claim(id, &settings.engine_id, settings.lease, deps.clock.now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.cancel();
+                return;
+            }
+            // A database blip: keep trying while the lease lasts.
+            Err(e) => {
+                tracing::warn!(notification.id = %id, error = %e, "renewing the claim failed")
+            }
+        }
+    }
+}
+
+impl Outcome {
+    /// The completion to record for this outcome of attempt `attempt`.
+    pub fn completion(
+        &self,
+        attempt: i64,
+        settings: &EngineSettings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Completion {
+        let (status, message, retry_at, method) = match self {
+            Self::Finished { message, method } => (
+                NotificationStatus::Finished,
+                message.clone(),
+                None,
+                method.clone(),
+            ),
+            Self::Ignored(message) => (
+                NotificationStatus::Ignored,
+                Some(message.clone()),
+                None,
+                None,
+            ),
+            Self::Error { message, method } => match decisions::retry_at(
+                attempt,
+                settings.max_attempts,
+                settings.retry_backoff,
+                now,
+            ) {
+                Some(at) => (
+                    NotificationStatus::Error,
+                    Some(message.clone()),
+                    Some(at),
+                    method.clone(),
+                ),
+                None => (
+                    NotificationStatus::Failed,
+                    Some(format!("{message} (gave up after {attempt} attempts)")),
+                    None,
+                    method.clone(),
+                ),
+            },
+            Self::NeedsOperator(message) => {
+                (NotificationStatus::Error, Some(message.clone()), None, None)
+            }
+            Self::Cancelled => (
+                NotificationStatus::Failed,
+                Some("Cancelled by an operator.".into()),
+                None,
+                None,
+            ),
+            Self::Interrupted => (
+                NotificationStatus::Error,
+                Some("The recovery was interrupted; it will be resumed.".into()),
+                Some(now),
+                None,
+            ),
+        };
+        Completion {
+            status,
+            message,
+            retry_at,
+            recovery_method: method,
+        }
+    }
+}

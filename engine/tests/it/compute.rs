@@ -1,0 +1,196 @@
+//! `FakeCompute`: a Nova that keeps services and servers in memory and moves an evacuated
+//! server to its target at once. Test code only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use lifeboat_core::compute::{
+    Aggregate, Compute, ComputeError, ComputeService, Hypervisor, Server,
+};
+
+#[derive(Debug, Default)]
+struct State {
+    services: Vec<ComputeService>,
+    servers: HashMap<String, Server>,
+    evacuations: Vec<(String, Option<String>)>,
+    forced_down: Vec<String>,
+}
+
+/// The fake.
+#[derive(Debug, Default)]
+pub struct FakeCompute {
+    state: Mutex<State>,
+}
+
+impl FakeCompute {
+    /// Compute services (enabled, up) on `hosts`, with room for a few small servers each.
+    pub fn with_hosts(hosts: &[&str]) -> Self {
+        let fake = Self::default();
+        fake.state.lock().unwrap().services = hosts
+            .iter()
+            .map(|h| ComputeService {
+                id: format!("svc-{h}"),
+                host: (*h).to_owned(),
+                status: "enabled".into(),
+                disabled_reason: None,
+                state: "up".into(),
+                forced_down: false,
+            })
+            .collect();
+        fake
+    }
+
+    /// An active server on `host`.
+    pub fn add_server(&self, id: &str, host: &str) {
+        self.state.lock().unwrap().servers.insert(
+            id.to_owned(),
+            Server {
+                id: id.to_owned(),
+                name: format!("vm-{id}"),
+                status: "ACTIVE".into(),
+                vm_state: "active".into(),
+                task_state: None,
+                host: Some(host.to_owned()),
+                locked: false,
+                metadata: BTreeMap::new(),
+                vcpus: Some(1),
+                ram_mb: Some(512),
+            },
+        );
+    }
+
+    /// The evacuations asked for, in order.
+    pub fn evacuations(&self) -> Vec<(String, Option<String>)> {
+        self.state.lock().unwrap().evacuations.clone()
+    }
+
+    /// Services forced down, in order.
+    pub fn forced_down(&self) -> Vec<String> {
+        self.state.lock().unwrap().forced_down.clone()
+    }
+
+    fn not_found(what: &str) -> ComputeError {
+        ComputeError::Refused {
+            action: what.to_owned(),
+            status: 404,
+            message: "not found".into(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Compute for FakeCompute {
+    async fn find_compute_service(
+        &self,
+        host: &str,
+    ) -> Result<Option<ComputeService>, ComputeError> {
+        let s = self.state.lock().unwrap();
+        Ok(s.services.iter().find(|x| x.host == host).cloned())
+    }
+
+    async fn compute_services(&self) -> Result<Vec<ComputeService>, ComputeError> {
+        Ok(self.state.lock().unwrap().services.clone())
+    }
+
+    async fn set_forced_down(&self, service_id: &str, down: bool) -> Result<(), ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        s.forced_down.push(service_id.to_owned());
+        if let Some(x) = s.services.iter_mut().find(|x| x.id == service_id) {
+            x.forced_down = down;
+            x.state = "down".into();
+        }
+        Ok(())
+    }
+
+    async fn disable_service(&self, service_id: &str, reason: &str) -> Result<(), ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(x) = s.services.iter_mut().find(|x| x.id == service_id) {
+            x.status = "disabled".into();
+            x.disabled_reason = Some(reason.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn enable_service(&self, service_id: &str) -> Result<(), ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(x) = s.services.iter_mut().find(|x| x.id == service_id) {
+            x.status = "enabled".into();
+        }
+        Ok(())
+    }
+
+    async fn servers_on_host(&self, host: &str) -> Result<Vec<Server>, ComputeError> {
+        let s = self.state.lock().unwrap();
+        Ok(s.servers
+            .values()
+            .filter(|x| x.host.as_deref() == Some(host))
+            .cloned()
+            .collect())
+    }
+
+    async fn get_server(&self, id: &str) -> Result<Server, ComputeError> {
+        let s = self.state.lock().unwrap();
+        s.servers
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Self::not_found("showing a server"))
+    }
+
+    async fn evacuate(&self, id: &str, target: Option<&str>) -> Result<(), ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        s.evacuations
+            .push((id.to_owned(), target.map(str::to_owned)));
+        let server = s
+            .servers
+            .get_mut(id)
+            .ok_or_else(|| Self::not_found("evacuating a server"))?;
+        server.host = Some(target.unwrap_or("elsewhere").to_owned());
+        Ok(())
+    }
+
+    async fn stop_server(&self, _id: &str) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
+    async fn start_server(&self, _id: &str) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
+    async fn hard_reboot(&self, _id: &str) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
+    async fn reset_state(&self, id: &str, state: &str) -> Result<(), ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        if let Some(x) = s.servers.get_mut(id) {
+            x.vm_state = state.to_owned();
+        }
+        Ok(())
+    }
+
+    async fn aggregates(&self) -> Result<Vec<Aggregate>, ComputeError> {
+        Ok(Vec::new())
+    }
+
+    async fn add_host_to_aggregate(&self, _a: &str, _h: &str) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
+    async fn remove_host_from_aggregate(&self, _a: &str, _h: &str) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
+    async fn hypervisors(&self) -> Result<Vec<Hypervisor>, ComputeError> {
+        let s = self.state.lock().unwrap();
+        Ok(s.services
+            .iter()
+            .map(|x| Hypervisor {
+                host: x.host.clone(),
+                vcpus: 16,
+                vcpus_used: 0,
+                memory_mb: 32768,
+                memory_mb_used: 0,
+            })
+            .collect())
+    }
+}

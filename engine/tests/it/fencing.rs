@@ -1,0 +1,278 @@
+//! No evacuation without a verified power-off: the host-failure workflow with real fencing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeboat_core::clock::SystemClock;
+use lifeboat_core::config::{Config, DatabaseUrl, Secret};
+use lifeboat_core::fencing::{CredentialSealer, Fencer};
+use lifeboat_core::model::{
+    FenceDriver, NewFenceDevice, NewHost, NewNotification, NewSegment, Notification,
+    NotificationStatus, NotificationType, Payload, RecoveryMethod,
+};
+use lifeboat_core::store::Store;
+use lifeboat_core::validation::{Description, HostType, Hostname, Name};
+use lifeboat_engine::{Engine, EngineDeps, EngineSettings, Policies, Policy};
+use lifeboat_fence::ipmi::{Timing, Verification};
+use lifeboat_fence::testing::{IpmiSim, free_udp_port};
+use lifeboat_fence::{FenceSettings, KeySealer, TopologyFencer};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::compute::FakeCompute;
+
+struct Stack {
+    store: Arc<dyn Store>,
+    nova: Arc<FakeCompute>,
+    sealer: KeySealer,
+    segment: uuid::Uuid,
+    cancel: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+fn name(s: &str) -> Name {
+    Name::parse("name", &json!(s)).unwrap()
+}
+
+impl Stack {
+    /// A segment with hosts compute-1 (which fails) and compute-2, one server on compute-1,
+    /// and an engine running.
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_from_path(&dir.path().join("e.sqlite").display().to_string());
+        let store = lifeboat_store::open(
+            &url,
+            &lifeboat_store::StoreOptions {
+                migrate: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let now = chrono::Utc::now();
+        let segment = store
+            .create_segment(
+                NewSegment {
+                    name: name("seg"),
+                    description: None,
+                    recovery_method: RecoveryMethod::Auto,
+                    service_type: name("COMPUTE"),
+                    enabled: true,
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .uuid;
+        for host in ["compute-1", "compute-2"] {
+            store
+                .create_host(
+                    segment,
+                    NewHost {
+                        name: name(host),
+                        host_type: HostType::parse("type", &json!("COMPUTE")).unwrap(),
+                        control_attributes: Description::parse("c", &json!("SSH")).unwrap(),
+                        reserved: false,
+                        on_maintenance: false,
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+        }
+        let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
+        nova.add_server("s1", "compute-1");
+        let sealer = KeySealer::new(&[3u8; 32]);
+        let fencer: Arc<dyn Fencer> = Arc::new(TopologyFencer::new(
+            store.clone(),
+            Some(Arc::new(KeySealer::new(&[3u8; 32])) as Arc<dyn CredentialSealer>),
+            FenceSettings {
+                ipmi: Timing {
+                    retransmit: Duration::from_millis(100),
+                    timeout: Duration::from_millis(300),
+                },
+                verify: Verification {
+                    timeout: Duration::from_secs(3),
+                    interval: Duration::from_millis(200),
+                },
+                ..FenceSettings::default()
+            },
+            Arc::new(SystemClock),
+        ));
+        let deps = EngineDeps {
+            store: store.clone(),
+            compute: Some(nova.clone()),
+            fencer: Some(fencer),
+            clock: Arc::new(SystemClock),
+            policies: Arc::new(Policies::only(
+                Policy::from_config(&Config::default()).unwrap(),
+            )),
+            webhook: None,
+        };
+        let settings = EngineSettings {
+            engine_id: "engine-test".into(),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(50),
+            max_concurrent: 2,
+            max_attempts: 3,
+            // Far away: each test sees exactly one attempt.
+            retry_backoff: Duration::from_secs(3600),
+        };
+        let cancel = CancellationToken::new();
+        let engine = Engine::new(deps, settings, Arc::new(tokio::sync::Notify::new()));
+        tokio::spawn(engine.run(cancel.clone(), Duration::from_secs(1)));
+        Self {
+            store,
+            nova,
+            sealer,
+            segment,
+            cancel,
+            _dir: dir,
+        }
+    }
+
+    async fn add_ipmi(&self, device: &str, level: u32, address: &str) {
+        let host = self
+            .store
+            .get_host_by_name("compute-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(host.failover_segment.uuid, self.segment);
+        self.store
+            .create_fence_device(
+                host.uuid,
+                NewFenceDevice {
+                    name: device.to_owned(),
+                    level,
+                    driver: FenceDriver::Ipmi,
+                    address: Some(address.to_owned()),
+                    username: Some("admin".into()),
+                    password: Some(self.sealer.seal(&Secret::new("password")).unwrap()),
+                    options: BTreeMap::from([("cipher".to_owned(), "3".to_owned())]),
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Reports compute-1 down and waits for the engine to settle the notification.
+    async fn host_fails(&self) -> Notification {
+        let payload: BTreeMap<String, String> = [
+            ("event", "STOPPED"),
+            ("host_status", "NORMAL"),
+            ("cluster_status", "OFFLINE"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let n = self
+            .store
+            .create_notification(
+                NewNotification {
+                    notification_type: NotificationType::ComputeHost,
+                    hostname: Hostname::parse("hostname", &json!("compute-1")).unwrap(),
+                    generated_time: chrono::Utc::now(),
+                    payload: Payload(payload),
+                },
+                Duration::from_secs(180),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        for _ in 0..200 {
+            let now = self
+                .store
+                .get_notification(n.notification_uuid)
+                .await
+                .unwrap();
+            if !matches!(
+                now.status,
+                NotificationStatus::New | NotificationStatus::Running
+            ) {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the engine did not settle the notification within 10 s");
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_bmc_means_no_evacuation_and_the_notification_says_why() {
+    let stack = Stack::start().await;
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    stack.add_ipmi("bmc", 1, &dead).await;
+
+    let n = stack.host_fails().await;
+    assert_eq!(n.status, NotificationStatus::Error, "{n:?}");
+    let message = n.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("Fencing host compute-1 failed")
+            && message.contains("did not answer")
+            && message.contains("no instance was evacuated"),
+        "{message}"
+    );
+    assert!(
+        stack.nova.evacuations().is_empty(),
+        "{:?}",
+        stack.nova.evacuations()
+    );
+    assert!(
+        stack.nova.forced_down().is_empty(),
+        "nothing after fencing may run"
+    );
+    let steps = stack
+        .store
+        .list_recovery_steps(n.notification_uuid)
+        .await
+        .unwrap();
+    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    assert_eq!(fence.state.as_str(), "FAILURE");
+    let history = stack.store.fence_history("compute-1", 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(!history[0].succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_level_that_powers_off_lets_the_evacuation_go_ahead() {
+    let sim = IpmiSim::start();
+    let stack = Stack::start().await;
+    let dead = format!("127.0.0.1:{}", free_udp_port());
+    stack.add_ipmi("dead-bmc", 1, &dead).await;
+    stack.add_ipmi("bmc", 2, &sim.address()).await;
+
+    let n = stack.host_fails().await;
+    assert_eq!(n.status, NotificationStatus::Finished, "{n:?}");
+    assert!(
+        !sim.power_on(),
+        "compute-1 must be off before its instances move"
+    );
+    assert_eq!(
+        stack.nova.evacuations(),
+        vec![("s1".to_owned(), Some("compute-2".to_owned()))]
+    );
+    let steps = stack
+        .store
+        .list_recovery_steps(n.notification_uuid)
+        .await
+        .unwrap();
+    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    assert_eq!(fence.state.as_str(), "SUCCESS");
+    assert!(
+        fence
+            .details
+            .iter()
+            .any(|d| d.message.contains("verified by bmc (level 2)")),
+        "{:?}",
+        fence.details
+    );
+}

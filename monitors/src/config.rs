@@ -1,0 +1,451 @@
+//! The agents' configuration: masakari-monitors' sections and option names (a
+//! masakarimonitors.conf works as is), plus Lifeboat's `[outbox]` and `[peer]`.
+
+use std::path::PathBuf;
+
+use lifeboat_core::config::{
+    ConfigError, RawConfig, Seconds, Secret, SectionSpec, read_sources, render_sample,
+    unknown_option_warnings,
+};
+use lifeboat_core::config_section;
+
+config_section! {
+    /// Options every agent reads (masakari-monitors' `[DEFAULT]`).
+    pub struct AgentDefaultSection in "DEFAULT" {
+        /// Name of this compute node as registered in the segment (Nova's service host).
+        /// Empty: the system host name.
+        pub hostname: Option<String> = "", aliases = ["host"];
+        /// Accepted for compatibility (masakari-monitors' scratch directory).
+        pub tempdir: Option<String> = "";
+        /// Log at debug level.
+        pub debug: bool = "false";
+    }
+}
+
+config_section! {
+    /// How agents reach the API (masakari-monitors' `[api]`, keystoneauth option names).
+    pub struct ApiSection in "api" {
+        /// `password` (Keystone), `none` (no authentication; `endpoint` required) or
+        /// `admin_token` / `token` (a static token sent as X-Auth-Token; `endpoint` and `token`
+        /// required).
+        pub auth_type: String = "password";
+        /// API URL (e.g. `http://ha:15868/v1`); overrides the catalog lookup.
+        pub endpoint: Option<String> = "";
+        /// Static token for `auth_type = admin_token`.
+        pub token: Option<Secret> = "";
+        /// Keystone URL.
+        pub auth_url: Option<String> = "";
+        /// Keystone user.
+        pub username: Option<String> = "";
+        /// Keystone password.
+        pub password: Option<Secret> = "";
+        /// Project to scope the token to.
+        pub project_name: Option<String> = "";
+        /// The user's domain (name).
+        pub user_domain_name: String = "Default", aliases = ["user_domain_id"];
+        /// The project's domain (name).
+        pub project_domain_name: String = "Default", aliases = ["project_domain_id"];
+        /// Region of the `instance-ha` catalog endpoint.
+        pub region: String = "RegionOne";
+        /// Catalog interface: public, internal or admin.
+        pub api_interface: String = "public";
+        /// Accepted for compatibility (unused, as in masakari-monitors).
+        pub api_version: String = "v1";
+        /// Skip TLS verification.
+        pub insecure: bool = "false";
+        /// CA bundle for the API's and Keystone's certificates.
+        pub cafile: Option<String> = "";
+        /// Seconds per request.
+        pub timeout: Seconds = "30";
+    }
+}
+
+config_section! {
+    /// The durable outbox every agent delivers through (Lifeboat's addition: masakari-monitors
+    /// drops a report after `api_retry_max` tries).
+    pub struct OutboxSection in "outbox" {
+        /// Directory of pending reports (one subdirectory per agent). Empty:
+        /// `/var/lib/lifeboat/outbox`.
+        pub path: Option<String> = "";
+        /// Most reports kept waiting; when full, new reports are refused (and logged as errors)
+        /// so that the oldest, which describe the first failure, are kept.
+        pub max_reports: u32 = "1000";
+        /// Seconds before the first retry of a failed delivery; doubles per failure, with jitter.
+        pub retry_initial: Seconds = "1";
+        /// Longest wait between two delivery attempts, in seconds.
+        pub retry_max: Seconds = "30";
+    }
+}
+
+config_section! {
+    /// The hostmonitor (masakari-monitors' `[host]`).
+    pub struct HostSection in "host" {
+        /// `peer` (Lifeboat's heartbeats; see `[peer]`), or `default` / `simple` / `pacemaker`
+        /// (membership and quorum from Pacemaker).
+        pub monitoring_driver: String = "default";
+        /// Seconds between two looks at the cluster (pacemaker driver).
+        pub monitoring_interval: Seconds = "60";
+        /// Equal consecutive samples needed before a change counts (pacemaker driver).
+        pub monitoring_samples: u32 = "1";
+        /// Accepted for compatibility; the outbox retries until delivered.
+        pub api_retry_max: u32 = "12";
+        /// Accepted for compatibility; see `[outbox]`.
+        pub api_retry_interval: Seconds = "10";
+        /// Report STOPPED hosts with host_status NORMAL without reading their power state
+        /// (otherwise it is read through the API's fence devices, microversion 1.5: compute
+        /// nodes hold no BMC password).
+        pub disable_ipmi_check: bool = "false";
+        /// Watch Pacemaker remote nodes only (compute nodes as pacemaker_remote).
+        pub restrict_to_remotes: bool = "false";
+        /// Seconds per power-status query (one API call; the API asks the BMC).
+        pub ipmi_timeout: Seconds = "5";
+        /// Power-status retries after the first query.
+        pub ipmi_retry_max: u32 = "3";
+        /// Seconds between power-status queries.
+        pub ipmi_retry_interval: Seconds = "10";
+        /// Accepted for compatibility (Lifeboat does not sniff corosync traffic).
+        pub stonith_wait: Seconds = "30";
+        /// Accepted for compatibility.
+        pub tcpdump_timeout: Seconds = "5";
+        /// Accepted for compatibility.
+        pub corosync_multicast_interfaces: Vec<String> = "";
+        /// Accepted for compatibility.
+        pub corosync_multicast_ports: Vec<String> = "";
+        /// Accepted for compatibility: `autodetect`, `cluster` or `remote`.
+        pub pacemaker_node_type: String = "autodetect";
+        /// `crm_mon` program (pacemaker driver).
+        pub crm_mon_path: String = "crm_mon";
+    }
+}
+
+config_section! {
+    /// The `peer` hostmonitor driver: the agents of a segment heartbeat each other over UDP on
+    /// one to three networks, and a host is reported when a majority of the segment's agents
+    /// have stopped hearing it.
+    pub struct PeerSection in "peer" {
+        /// Every agent of the segment on the management network, as `name=address` pairs
+        /// (`compute-1=192.0.2.11, compute-2=192.0.2.12, …`), this node included.
+        pub manage: Vec<String> = "";
+        /// The same agents' addresses on the tenant network (optional).
+        pub tenant: Vec<String> = "";
+        /// The same agents' addresses on the storage network (optional).
+        pub storage: Vec<String> = "";
+        /// UDP port of the heartbeats (the same on every network).
+        pub port: u16 = "4950";
+        /// Seconds between two heartbeats.
+        pub heartbeat_interval: Seconds = "0.5";
+        /// Seconds of silence after which a host counts as down on a network.
+        pub dead_after: Seconds = "2.5";
+        /// Seconds after start before hosts never heard count as silent (cold starts).
+        pub startup_grace: Seconds = "60";
+        /// The Consul driver's matrix file (YAML `sequence` and `matrix`), saying what a
+        /// combination of down networks means. Empty: a host is recovered only when it is down
+        /// on every configured network.
+        pub matrix_config_file: Option<String> = "";
+    }
+}
+
+config_section! {
+    /// The processmonitor (masakari-monitors' `[process]`).
+    pub struct ProcessSection in "process" {
+        /// Seconds between two looks at the process table.
+        pub check_interval: Seconds = "5";
+        /// Restart attempts after the first one before the process is reported.
+        pub restart_retries: u32 = "3";
+        /// Seconds between two restart attempts (and how long a restarted process has to
+        /// appear).
+        pub restart_interval: Seconds = "5";
+        /// Accepted for compatibility; the outbox retries until delivered.
+        pub api_retry_max: u32 = "12";
+        /// Accepted for compatibility; see `[outbox]`.
+        pub api_retry_interval: Seconds = "10";
+        /// The process list (masakari-monitors' YAML format).
+        pub process_list_path: String = "/etc/masakarimonitors/process_list.yaml";
+    }
+}
+
+config_section! {
+    /// Instancemonitor delivery (masakari-monitors' `[callback]`).
+    pub struct CallbackSection in "callback" {
+        /// Accepted for compatibility; the outbox retries until delivered.
+        pub retry_max: u32 = "12";
+        /// Accepted for compatibility; see `[outbox]`.
+        pub retry_interval: Seconds = "10";
+        /// Seconds within which equal events of one domain are reported once (bursts).
+        pub coalesce_window: Seconds = "5";
+    }
+}
+
+config_section! {
+    /// libvirt (masakari-monitors' `[libvirt]`).
+    pub struct LibvirtSection in "libvirt" {
+        /// Connection URI: `qemu:///system`, `test:///default`, or with
+        /// `?socket=/path` to name the daemon's socket.
+        pub connection_uri: String = "qemu:///system";
+        /// Seconds between reconnection attempts when libvirtd is away.
+        pub reconnect_interval: Seconds = "3";
+    }
+}
+
+/// Everything the agents read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MonitorsConfig {
+    /// `[DEFAULT]`.
+    pub default: AgentDefaultSection,
+    /// `[api]`.
+    pub api: ApiSection,
+    /// `[outbox]`.
+    pub outbox: OutboxSection,
+    /// `[host]`.
+    pub host: HostSection,
+    /// `[peer]`.
+    pub peer: PeerSection,
+    /// `[process]`.
+    pub process: ProcessSection,
+    /// `[callback]`.
+    pub callback: CallbackSection,
+    /// `[libvirt]`.
+    pub libvirt: LibvirtSection,
+}
+
+/// A loaded configuration and the warnings to log once tracing is up.
+#[derive(Debug, Clone)]
+pub struct LoadedMonitors {
+    /// The configuration.
+    pub config: MonitorsConfig,
+    /// Unknown options.
+    pub warnings: Vec<String>,
+}
+
+/// Sections of masakari-monitors that are accepted without being used.
+const ACCEPTED_SECTIONS: &[SectionSpec] = &[
+    SectionSpec {
+        name: "introspectiveinstancemonitor",
+        help: "",
+        options: &[],
+    },
+    SectionSpec {
+        name: "consul",
+        help: "",
+        options: &[],
+    },
+    SectionSpec {
+        name: "kubernetes",
+        help: "",
+        options: &[],
+    },
+    SectionSpec {
+        name: "masakarimonitors_privileged",
+        help: "",
+        options: &[],
+    },
+];
+
+impl MonitorsConfig {
+    /// Every section, in sample order.
+    pub const SECTIONS: &'static [SectionSpec] = &[
+        AgentDefaultSection::SPEC,
+        ApiSection::SPEC,
+        OutboxSection::SPEC,
+        HostSection::SPEC,
+        PeerSection::SPEC,
+        ProcessSection::SPEC,
+        CallbackSection::SPEC,
+        LibvirtSection::SPEC,
+    ];
+
+    /// Reads `files` then `LIFEBOAT__SECTION__OPTION` overrides from `env`, and validates.
+    pub fn load(
+        files: &[PathBuf],
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<LoadedMonitors, Vec<ConfigError>> {
+        let raw = read_sources(files, env, Self::SECTIONS).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let config = Self::from_raw(&raw, &mut errors);
+        errors.extend(config.validate());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let known: Vec<SectionSpec> = Self::SECTIONS
+            .iter()
+            .chain(ACCEPTED_SECTIONS)
+            .copied()
+            .collect();
+        let warnings = unknown_option_warnings(&raw, &known)
+            .into_iter()
+            .filter(|w| {
+                // Options of accepted sections (and oslo.log's) are not worth a warning each.
+                !ACCEPTED_SECTIONS
+                    .iter()
+                    .any(|s| w.contains(&format!("[{}]", s.name)))
+            })
+            .collect();
+        Ok(LoadedMonitors { config, warnings })
+    }
+
+    /// Builds the typed configuration from raw values.
+    pub fn from_raw(raw: &RawConfig, errors: &mut Vec<ConfigError>) -> Self {
+        Self {
+            default: AgentDefaultSection::from_raw(raw, errors),
+            api: ApiSection::from_raw(raw, errors),
+            outbox: OutboxSection::from_raw(raw, errors),
+            host: HostSection::from_raw(raw, errors),
+            peer: PeerSection::from_raw(raw, errors),
+            process: ProcessSection::from_raw(raw, errors),
+            callback: CallbackSection::from_raw(raw, errors),
+            libvirt: LibvirtSection::from_raw(raw, errors),
+        }
+    }
+
+    /// Cross-option checks.
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let api = &self.api;
+        match api.auth_type.as_str() {
+            "none" | "noauth" => {
+                if api.endpoint.is_none() {
+                    errors.push(ConfigError::Inconsistent(
+                        "[api] auth_type = none needs [api] endpoint".to_owned(),
+                    ));
+                }
+            }
+            "admin_token" | "token" => {
+                if api.endpoint.is_none() || api.token.is_none() {
+                    errors.push(ConfigError::Inconsistent(format!(
+                        "[api] auth_type = {} needs [api] endpoint and token",
+                        api.auth_type
+                    )));
+                }
+            }
+            "password" => {
+                let missing: Vec<&str> = [
+                    ("auth_url", api.auth_url.is_none()),
+                    ("username", api.username.is_none()),
+                    ("password", api.password.is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(n, absent)| absent.then_some(n))
+                .collect();
+                if !missing.is_empty() {
+                    errors.push(ConfigError::Inconsistent(format!(
+                        "[api] auth_type = password needs [api] {} (or auth_type = none with an \
+                         endpoint)",
+                        missing.join(", ")
+                    )));
+                }
+            }
+            other => errors.push(ConfigError::Inconsistent(format!(
+                "[api] auth_type = {other}: must be password, none or admin_token"
+            ))),
+        }
+        if !["public", "internal", "admin"].contains(&api.api_interface.as_str()) {
+            errors.push(ConfigError::Inconsistent(format!(
+                "[api] api_interface = {}: must be public, internal or admin",
+                api.api_interface
+            )));
+        }
+        if self.outbox.max_reports == 0 {
+            errors.push(ConfigError::Inconsistent(
+                "[outbox] max_reports must be at least 1".to_owned(),
+            ));
+        }
+        errors
+    }
+
+    /// This node's name: `[DEFAULT] hostname`, else the kernel's host name.
+    pub fn hostname(&self) -> String {
+        self.default
+            .hostname
+            .clone()
+            .unwrap_or_else(system_hostname)
+    }
+
+    /// The outbox directory of one agent (`processmonitor`, …).
+    pub fn outbox_dir(&self, agent: &str) -> PathBuf {
+        PathBuf::from(
+            self.outbox
+                .path
+                .as_deref()
+                .unwrap_or("/var/lib/lifeboat/outbox"),
+        )
+        .join(agent)
+    }
+
+    /// The sample file of the agents' options.
+    pub fn sample() -> String {
+        render_sample(Self::SECTIONS)
+    }
+}
+
+/// The kernel's host name (what `socket.gethostname()` gives masakari-monitors).
+pub fn system_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<LoadedMonitors, Vec<ConfigError>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("masakarimonitors.conf");
+        std::fs::write(&path, text).unwrap();
+        MonitorsConfig::load(&[path], Vec::new())
+    }
+
+    #[test]
+    fn a_masakarimonitors_conf_loads_as_is() {
+        let loaded = load(
+            "[DEFAULT]\nhost = compute-1\n[api]\nauth_type = none\nendpoint = http://127.0.0.1:15868/v1\n\
+             [host]\nmonitoring_driver = default\nmonitoring_samples = 2\ncorosync_multicast_interfaces = eth0,eth1\n\
+             [process]\nprocess_list_path = /tmp/pl.yaml\nrestart_retries = 1\n\
+             [introspectiveinstancemonitor]\nguest_monitoring_interval = 5\n[libvirt]\nconnection_uri = test:///default\n",
+        )
+        .unwrap();
+        let c = &loaded.config;
+        assert_eq!(c.hostname(), "compute-1");
+        assert_eq!(c.host.monitoring_samples, 2);
+        assert_eq!(c.host.corosync_multicast_interfaces, vec!["eth0", "eth1"]);
+        assert_eq!(c.process.restart_retries, 1);
+        assert_eq!(c.libvirt.connection_uri, "test:///default");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn incomplete_api_credentials_are_refused_with_the_missing_options() {
+        let errors = load("[api]\nauth_type = password\nusername = u\npassword = hunter2\n")
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(errors.contains("auth_url"), "{errors}");
+        assert!(!errors.contains("hunter2"));
+        let errors = load("[api]\nauth_type = admin_token\nendpoint = http://x/v1\n").unwrap_err();
+        assert!(errors[0].to_string().contains("token"), "{errors:?}");
+        let errors =
+            load("[api]\nauth_type = none\n[process]\ncheck_interval = soon\n").unwrap_err();
+        let text = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains("check_interval") && text.contains("endpoint"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_committed_sample_is_current() {
+        let committed = include_str!("../../etc/lifeboat-monitors.conf.sample");
+        assert_eq!(
+            MonitorsConfig::sample(),
+            committed,
+            "etc/lifeboat-monitors.conf.sample is stale: regenerate it with \
+             `lifeboat manage config sample --monitors > etc/lifeboat-monitors.conf.sample`"
+        );
+    }
+}

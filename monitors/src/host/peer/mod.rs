@@ -1,0 +1,644 @@
+//! The `peer` driver: UDP heartbeats between the agents of a segment on one to three networks
+//! (management, tenant, storage, as the Consul driver's matrix names them).
+//!
+//! Every `heartbeat_interval` each agent sends every other agent, on every network, a datagram
+//! with the hosts it hears per network; it sends one at once when that view changes, so that
+//! agreement on a silent host takes one message, not one interval. See [`view`] for how a
+//! host is judged and [`matrix`] for what a judgement means.
+
+mod matrix;
+mod view;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeboat_core::clock::Clock;
+use lifeboat_core::model::HostEvent;
+use serde::{Deserialize, Serialize};
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use matrix::{Matrix, MatrixRow, NETWORKS};
+pub use view::{Heard, Segment, Verdict, Views};
+
+use super::PowerCheck;
+use crate::delivery::{Outbox, Report};
+
+/// Largest heartbeat accepted.
+const MAX_DATAGRAM: usize = 8192;
+/// How often the views are judged.
+const JUDGE_EVERY: Duration = Duration::from_millis(100);
+
+/// Why the driver cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// The `[peer]` options are inconsistent.
+    #[error("[peer] {0}")]
+    Config(String),
+    /// A heartbeat socket could not be bound.
+    #[error("binding the {network} heartbeat socket {address} failed: {source}")]
+    Bind {
+        /// Network name.
+        network: String,
+        /// Address.
+        address: SocketAddr,
+        /// OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The driver's settings.
+#[derive(Debug, Clone)]
+pub struct PeerSettings {
+    /// The segment: this agent, all agents, networks, `dead_after`.
+    pub segment: Segment,
+    /// Network names, in index order.
+    pub network_names: Vec<String>,
+    /// Per network, every agent's address.
+    pub addresses: Vec<HashMap<String, IpAddr>>,
+    /// UDP port.
+    pub port: u16,
+    /// Between two heartbeats.
+    pub heartbeat_interval: Duration,
+    /// Before hosts never heard count as silent.
+    pub startup_grace: Duration,
+    /// What down networks mean.
+    pub matrix: Matrix,
+}
+
+impl PeerSettings {
+    /// Builds the settings from `[peer]`'s `name=address` lists (management first; tenant and
+    /// storage optional, each naming the same hosts).
+    pub fn from_lists(
+        me: &str,
+        lists: [&[String]; 3],
+        port: u16,
+        heartbeat_interval: Duration,
+        dead_after: Duration,
+        startup_grace: Duration,
+        matrix_text: Option<&str>,
+    ) -> Result<Self, PeerError> {
+        let mut network_names = Vec::new();
+        let mut addresses = Vec::new();
+        for (name, list) in NETWORKS.iter().zip(lists) {
+            if list.is_empty() {
+                continue;
+            }
+            let mut map = HashMap::new();
+            for item in list {
+                let (host, addr) = item.split_once('=').ok_or_else(|| {
+                    PeerError::Config(format!("{name}: {item:?} is not name=address"))
+                })?;
+                let ip: IpAddr = addr.trim().parse().map_err(|_| {
+                    PeerError::Config(format!("{name}: {addr:?} is not an IP address"))
+                })?;
+                map.insert(host.trim().to_owned(), ip);
+            }
+            network_names.push((*name).to_owned());
+            addresses.push(map);
+        }
+        let Some(first) = addresses.first() else {
+            return Err(PeerError::Config("manage: no agents are listed".to_owned()));
+        };
+        let mut hosts: Vec<String> = first.keys().cloned().collect();
+        hosts.sort();
+        for (name, map) in network_names.iter().zip(&addresses) {
+            let mut these: Vec<&String> = map.keys().collect();
+            these.sort();
+            if these != hosts.iter().collect::<Vec<_>>() {
+                return Err(PeerError::Config(format!(
+                    "{name}: the hosts differ from the manage network's"
+                )));
+            }
+        }
+        if !hosts.iter().any(|h| h == me) {
+            return Err(PeerError::Config(format!(
+                "this host ({me}) is not in the list of agents; set [DEFAULT] hostname"
+            )));
+        }
+        if hosts.len() < 3 {
+            return Err(PeerError::Config(format!(
+                "{} agents listed: at least 3 are needed for a majority to outvote one",
+                hosts.len()
+            )));
+        }
+        let names: Vec<&str> = network_names.iter().map(String::as_str).collect();
+        let matrix = match matrix_text {
+            Some(text) => Matrix::parse(text)
+                .map_err(|e| PeerError::Config(format!("matrix_config_file: {e}")))?,
+            None => Matrix::all_down(&names),
+        };
+        if let Some(net) = matrix
+            .sequence
+            .iter()
+            .find(|n| !names.contains(&n.as_str()))
+        {
+            return Err(PeerError::Config(format!(
+                "matrix_config_file names network {net}, which has no addresses"
+            )));
+        }
+        Ok(Self {
+            segment: Segment {
+                me: me.to_owned(),
+                hosts,
+                networks: addresses.len(),
+                dead_after,
+            },
+            network_names,
+            addresses,
+            port,
+            heartbeat_interval,
+            startup_grace,
+            matrix,
+        })
+    }
+}
+
+/// The datagram.
+#[derive(Debug, Serialize, Deserialize)]
+struct Heartbeat {
+    /// Sender.
+    from: String,
+    /// Sender's sequence number (for logs).
+    seq: u64,
+    /// Hosts the sender hears, per network bit.
+    view: HashMap<String, Heard>,
+}
+
+/// What the agent remembers of a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tracked {
+    stopped: bool,
+    down: Vec<bool>,
+}
+
+/// What a verdict asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Report STOPPED.
+    Stopped,
+    /// Report STARTED.
+    Started,
+    /// Down somewhere, but the matrix says no recovery.
+    Degraded,
+}
+
+/// The transition for one host: pure, so every combination is a table test.
+fn transition(tracked: &Tracked, down: &[bool], recovery: bool) -> Option<Change> {
+    let any_down = down.iter().any(|d| *d);
+    if !any_down {
+        return tracked.stopped.then_some(Change::Started);
+    }
+    if recovery {
+        return (!tracked.stopped).then_some(Change::Stopped);
+    }
+    (tracked.down != down && !tracked.stopped).then_some(Change::Degraded)
+}
+
+/// The driver.
+#[derive(Debug)]
+pub struct PeerMonitor {
+    settings: PeerSettings,
+    outbox: Arc<Outbox>,
+    clock: Arc<dyn Clock>,
+    power: PowerCheck,
+}
+
+impl PeerMonitor {
+    /// A driver reporting through `outbox`.
+    pub fn new(
+        settings: PeerSettings,
+        outbox: Arc<Outbox>,
+        clock: Arc<dyn Clock>,
+        power: PowerCheck,
+    ) -> Self {
+        Self {
+            settings,
+            outbox,
+            clock,
+            power,
+        }
+    }
+
+    /// Heartbeats and judges until `cancel`.
+    pub async fn run(self, cancel: CancellationToken) -> Result<(), PeerError> {
+        let s = &self.settings;
+        let me = s.segment.me.clone();
+        let mut sockets = Vec::new();
+        for (net, map) in s.addresses.iter().enumerate() {
+            let ip = map
+                .get(&me)
+                .copied()
+                .ok_or_else(|| PeerError::Config("no own address".into()))?;
+            let address = SocketAddr::new(ip, s.port);
+            let socket = UdpSocket::bind(address)
+                .await
+                .map_err(|source| PeerError::Bind {
+                    network: s.network_names[net].clone(),
+                    address,
+                    source,
+                })?;
+            sockets.push(Arc::new(socket));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Vec<u8>, SocketAddr)>(1024);
+        for (net, socket) in sockets.iter().enumerate() {
+            let (socket, tx, cancel) = (socket.clone(), tx.clone(), cancel.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; MAX_DATAGRAM];
+                loop {
+                    tokio::select! {
+                        r = socket.recv_from(&mut buf) => match r {
+                            Ok((n, from)) => {
+                                if tx.send((net, buf[..n].to_vec(), from)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::debug!(error = %e, "heartbeat receive failed");
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        },
+                        () = cancel.cancelled() => return,
+                    }
+                }
+            });
+        }
+        let start = Instant::now();
+        let seed = (start + s.startup_grace)
+            .checked_sub(s.segment.dead_after)
+            .unwrap_or(start);
+        let mut views = Views::new(s.segment.clone(), seed);
+        let mut tracked: HashMap<String, Tracked> = HashMap::new();
+        // Each host's last report on its way to the outbox (reports of a host stay in order).
+        let mut queued: HashMap<String, JoinHandle<()>> = HashMap::new();
+        let mut seq: u64 = 0;
+        let mut sent_view: HashMap<String, Heard> = HashMap::new();
+        let mut beat = tokio::time::interval(s.heartbeat_interval);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut judge = tokio::time::interval(JUDGE_EVERY);
+        let mut quorate = true;
+        tracing::info!(
+            host.name = %me,
+            agents = s.segment.hosts.len(),
+            networks = %s.network_names.join(","),
+            "peer hostmonitor running"
+        );
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                _ = beat.tick() => {
+                    let view = views.mine(Instant::now());
+                    seq += 1;
+                    self.send(&sockets, seq, &view).await;
+                    sent_view = view;
+                }
+                Some((net, bytes, from)) = rx.recv() => {
+                    let Ok(hb) = serde_json::from_slice::<Heartbeat>(&bytes) else {
+                        tracing::debug!(from = %from, "ignoring a datagram that is not a heartbeat");
+                        continue;
+                    };
+                    // Only the configured address of a host speaks for it on a network.
+                    if s.addresses[net].get(&hb.from).is_none_or(|ip| *ip != from.ip()) {
+                        tracing::debug!(from = %from, claimed = %hb.from, "ignoring a heartbeat from an unexpected address");
+                        continue;
+                    }
+                    views.heard(&hb.from, net, hb.view, Instant::now());
+                }
+                _ = judge.tick() => {
+                    let now = Instant::now();
+                    let view = views.mine(now);
+                    if view != sent_view {
+                        seq += 1;
+                        self.send(&sockets, seq, &view).await;
+                        sent_view = view;
+                    }
+                    let Some(verdicts) = views.verdicts(now) else {
+                        if quorate {
+                            tracing::warn!(host.name = %me, live = ?views.live(now), agents = s.segment.hosts.len(), "this agent sees a minority of the segment: judging nobody");
+                            quorate = false;
+                        }
+                        continue;
+                    };
+                    if !quorate {
+                        tracing::info!(host.name = %me, "this agent sees a majority of the segment again");
+                        quorate = true;
+                    }
+                    for verdict in verdicts {
+                        self.apply(&mut tracked, &mut queued, &verdict);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send(&self, sockets: &[Arc<UdpSocket>], seq: u64, view: &HashMap<String, Heard>) {
+        let s = &self.settings;
+        let hb = Heartbeat {
+            from: s.segment.me.clone(),
+            seq,
+            view: view.clone(),
+        };
+        let Ok(bytes) = serde_json::to_vec(&hb) else {
+            return;
+        };
+        for (net, socket) in sockets.iter().enumerate() {
+            for (host, ip) in &s.addresses[net] {
+                if *host == s.segment.me {
+                    continue;
+                }
+                // A host that is gone answers with ICMP errors; those are expected.
+                let _ = socket.send_to(&bytes, SocketAddr::new(*ip, s.port)).await;
+            }
+        }
+    }
+
+    fn apply(
+        &self,
+        tracked: &mut HashMap<String, Tracked>,
+        queued: &mut HashMap<String, JoinHandle<()>>,
+        verdict: &Verdict,
+    ) {
+        let s = &self.settings;
+        let entry = tracked.entry(verdict.host.clone()).or_default();
+        let down_names: Vec<&str> = s
+            .network_names
+            .iter()
+            .zip(&verdict.down)
+            .filter(|(_, d)| **d)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let recovery = s.matrix.recovery(&|net| down_names.contains(&net));
+        let change = transition(entry, &verdict.down, recovery);
+        entry.down.clone_from(&verdict.down);
+        let host = verdict.host.as_str();
+        match change {
+            None => {}
+            Some(Change::Degraded) => {
+                tracing::warn!(host.name = host, down = %down_names.join(","), "{host} is silent on {} only; the matrix asks for no recovery", down_names.join(", "));
+            }
+            Some(Change::Stopped) => {
+                entry.stopped = true;
+                tracing::warn!(host.name = host, down = %down_names.join(","), reporter = verdict.reporter, "{host} is silent on {} as seen by a majority of the segment", down_names.join(", "));
+                if verdict.reporter {
+                    let (power, name, at) = (self.power.clone(), host.to_owned(), self.clock.now());
+                    self.queue(queued, host, async move {
+                        let status = power.host_status(&name).await;
+                        Report::compute_host(&name, HostEvent::Stopped, status, at)
+                    });
+                }
+            }
+            Some(Change::Started) => {
+                entry.stopped = false;
+                tracing::info!(
+                    host.name = host,
+                    reporter = verdict.reporter,
+                    "{host} is heard again on every network"
+                );
+                if verdict.reporter {
+                    let report = Report::compute_host(
+                        host,
+                        HostEvent::Started,
+                        crate::delivery::HostStatus::Normal,
+                        self.clock.now(),
+                    );
+                    self.queue(queued, host, async move { report });
+                }
+            }
+        }
+    }
+
+    /// Pushes the report `make` gives to the outbox once `host`'s previous one is there, off
+    /// the heartbeat loop: a STOPPED report waits for the power check, which can take
+    /// `(1 + ipmi_retry_max) × (ipmi_timeout + ipmi_retry_interval)`, and an agent that stopped
+    /// heartbeating meanwhile would look failed itself.
+    fn queue(
+        &self,
+        queued: &mut HashMap<String, JoinHandle<()>>,
+        host: &str,
+        make: impl Future<Output = Report> + Send + 'static,
+    ) {
+        let previous = queued.remove(host);
+        let outbox = self.outbox.clone();
+        let task = tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            let report = make.await;
+            let _ = outbox.push(&report).await;
+        });
+        queued.insert(host.to_owned(), task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_follow_the_matrix_and_report_each_change_once() {
+        let up = Tracked {
+            stopped: false,
+            down: vec![false, false],
+        };
+        let stopped = Tracked {
+            stopped: true,
+            down: vec![true, true],
+        };
+        assert_eq!(transition(&up, &[true, true], true), Some(Change::Stopped));
+        assert_eq!(transition(&stopped, &[true, true], true), None);
+        assert_eq!(
+            transition(&stopped, &[false, false], false),
+            Some(Change::Started)
+        );
+        assert_eq!(transition(&up, &[false, false], false), None);
+        assert_eq!(
+            transition(&up, &[false, true], false),
+            Some(Change::Degraded)
+        );
+        let degraded = Tracked {
+            stopped: false,
+            down: vec![false, true],
+        };
+        assert_eq!(transition(&degraded, &[false, true], false), None);
+        assert_eq!(
+            transition(&degraded, &[true, true], true),
+            Some(Change::Stopped)
+        );
+    }
+
+    #[test]
+    fn settings_need_three_agents_including_this_one_on_consistent_networks() {
+        let list = |s: &str| s.split(',').map(str::to_owned).collect::<Vec<_>>();
+        let m = list("a=10.0.0.1,b=10.0.0.2,c=10.0.0.3");
+        let t = list("a=10.1.0.1,b=10.1.0.2,c=10.1.0.3");
+        let d = Duration::from_secs(1);
+        let ok = PeerSettings::from_lists("a", [&m, &t, &[]], 4950, d, d, d, None).unwrap();
+        assert_eq!(ok.network_names, vec!["manage", "tenant"]);
+        assert_eq!(ok.segment.hosts, vec!["a", "b", "c"]);
+        let err = |r: Result<PeerSettings, PeerError>| r.unwrap_err().to_string();
+        assert!(
+            err(PeerSettings::from_lists(
+                "z",
+                [&m, &[], &[]],
+                1,
+                d,
+                d,
+                d,
+                None
+            ))
+            .contains("not in the list")
+        );
+        assert!(
+            err(PeerSettings::from_lists(
+                "a",
+                [&m[..2], &[], &[]],
+                1,
+                d,
+                d,
+                d,
+                None
+            ))
+            .contains("at least 3")
+        );
+        assert!(
+            err(PeerSettings::from_lists(
+                "a",
+                [&m, &t[..2], &[]],
+                1,
+                d,
+                d,
+                d,
+                None
+            ))
+            .contains("differ")
+        );
+        assert!(
+            err(PeerSettings::from_lists(
+                "a",
+                [&list("a=x"), &[], &[]],
+                1,
+                d,
+                d,
+                d,
+                None
+            ))
+            .contains("not an IP")
+        );
+    }
+
+    /// A BMC that takes 5 s to say a host is off.
+    #[derive(Debug)]
+    struct SlowBmc;
+
+    #[async_trait::async_trait]
+    impl lifeboat_core::fencing::Fencer for SlowBmc {
+        async fn has_device(&self, _host: &str) -> bool {
+            true
+        }
+        async fn fence(
+            &self,
+            host: &str,
+        ) -> Result<Vec<lifeboat_core::fencing::FenceAttempt>, lifeboat_core::fencing::FenceError>
+        {
+            Err(lifeboat_core::fencing::FenceError::NoDevice { host: host.into() })
+        }
+        async fn power_status(
+            &self,
+            _host: &str,
+        ) -> Result<lifeboat_core::fencing::PowerState, lifeboat_core::fencing::FenceError>
+        {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok(lifeboat_core::fencing::PowerState::Off)
+        }
+        async fn power(
+            &self,
+            host: &str,
+            _action: lifeboat_core::fencing::PowerAction,
+        ) -> Result<lifeboat_core::fencing::PowerReport, lifeboat_core::fencing::FenceError>
+        {
+            Err(lifeboat_core::fencing::FenceError::NoDevice { host: host.into() })
+        }
+    }
+
+    /// Takes every report, in order.
+    #[derive(Debug, Default)]
+    struct Api(std::sync::Mutex<Vec<serde_json::Value>>);
+
+    #[async_trait::async_trait]
+    impl crate::delivery::NotificationApi for Api {
+        async fn post_notification(
+            &self,
+            body: &serde_json::Value,
+        ) -> Result<crate::delivery::ApiAnswer, String> {
+            self.0.lock().unwrap().push(body.clone());
+            Ok(crate::delivery::ApiAnswer {
+                status: 202,
+                body: String::new(),
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_power_check_holds_neither_the_loop_nor_the_order_of_a_hosts_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = crate::delivery::OutboxSettings {
+            max_reports: 10,
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_millis(100),
+        };
+        let outbox = Outbox::open(dir.path(), settings, "hostmonitor").unwrap();
+        let peers = ["c1=127.0.0.1", "c2=127.0.0.2", "c3=127.0.0.3"].map(String::from);
+        let second = Duration::from_secs(1);
+        let settings =
+            PeerSettings::from_lists("c1", [&peers, &[], &[]], 4950, second, second, second, None)
+                .unwrap();
+        let power = PowerCheck {
+            fencer: Some(Arc::new(SlowBmc)),
+            retries: 0,
+            interval: Duration::ZERO,
+            timeout: Duration::from_secs(10),
+        };
+        let monitor = PeerMonitor::new(
+            settings,
+            outbox.clone(),
+            Arc::new(lifeboat_core::clock::SystemClock),
+            power,
+        );
+        let (mut tracked, mut queued) = (HashMap::new(), HashMap::new());
+        let verdict = |down| Verdict {
+            host: "c2".into(),
+            down: vec![down],
+            reporter: true,
+        };
+        let started = Instant::now();
+        monitor.apply(&mut tracked, &mut queued, &verdict(true));
+        // c2 is back while its power is still being read.
+        monitor.apply(&mut tracked, &mut queued, &verdict(false));
+        assert_eq!(started.elapsed(), Duration::ZERO, "apply waited");
+        assert_eq!(outbox.pending(), 0);
+        queued.remove("c2").unwrap().await.unwrap();
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert_eq!(outbox.pending(), 2);
+
+        let api = Arc::new(Api::default());
+        let cancel = CancellationToken::new();
+        tokio::spawn(outbox.clone().run(api.clone(), cancel.clone()));
+        while outbox.pending() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        cancel.cancel();
+        let events: Vec<_> = api
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| b["notification"]["payload"]["event"].clone())
+            .collect();
+        assert_eq!(events, ["STOPPED", "STARTED"]);
+    }
+}

@@ -1,0 +1,214 @@
+//! Command line: `lifeboat [--config-file F]… <command>`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Lifeboat: keeps OpenStack instances alive when their compute node fails (a drop-in
+/// replacement for OpenStack Masakari).
+#[derive(Debug, Parser)]
+#[command(name = "lifeboat", version, about)]
+pub struct Cli {
+    /// Configuration sources.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the configuration comes from (as OpenStack services take it).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArgs {
+    /// An INI file (masakari.conf style); repeat it, later files override earlier ones.
+    #[arg(long = "config-file", global = true, value_name = "PATH")]
+    pub config_file: Vec<PathBuf>,
+    /// A directory whose `*.conf` files are read, in name order, after the config files.
+    #[arg(long = "config-dir", global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and the recovery engine in one process. Without any configuration it
+    /// starts a local trial instance: no authentication, 127.0.0.1:15868, SQLite in
+    /// ./lifeboat.sqlite, created and migrated on the spot.
+    Serve,
+    /// Run the API only (the database must be migrated with `manage db sync`).
+    Api,
+    /// Run the recovery engine only (as many as you like, on one database).
+    Engine,
+    /// Run the host monitor (as masakari-hostmonitor): reports failed compute hosts.
+    Hostmonitor,
+    /// Run the process monitor (as masakari-processmonitor): restarts and reports processes.
+    Processmonitor,
+    /// Run the instance monitor (as masakari-instancemonitor): reports libvirt domain events.
+    Instancemonitor,
+    /// Run the host, process and instance monitors in one process.
+    Monitors,
+    /// Test a fence device by its parameters, before configuring it (as fence agents are
+    /// run by hand): exit 0 on success, 2 for status "off", 1 on failure.
+    Fence {
+        /// The device kind.
+        #[command(subcommand)]
+        command: FenceCommand,
+    },
+    /// Administration: database, configuration and fencing.
+    Manage {
+        /// What to manage.
+        #[command(subcommand)]
+        command: ManageCommand,
+    },
+}
+
+/// `lifeboat manage …`.
+#[derive(Debug, Subcommand)]
+pub enum ManageCommand {
+    /// The database.
+    Db {
+        /// What to do.
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// The configuration.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Read or switch a configured host's power through its fence topology (exit 0 on
+    /// success, 2 for status "off", 1 on failure).
+    Fence {
+        /// The host (its name in Lifeboat, the Nova compute host).
+        host: String,
+        /// What to do.
+        #[arg(value_enum)]
+        action: HostPowerAction,
+    },
+}
+
+/// `lifeboat manage fence HOST …`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HostPowerAction {
+    /// Read the power state.
+    Status,
+    /// Power off (verified).
+    Off,
+    /// Power on.
+    On,
+}
+
+/// `lifeboat fence …`.
+#[derive(Debug, Subcommand)]
+pub enum FenceCommand {
+    /// Lifeboat's own IPMI v2.0 (RMCP+) client.
+    Ipmi(IpmiArgs),
+}
+
+/// The power actions of `lifeboat fence ipmi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DevicePowerAction {
+    /// Read the power state.
+    Status,
+    /// Power off (verified).
+    Off,
+    /// Power on (verified).
+    On,
+    /// Power off (verified), then on.
+    Reboot,
+}
+
+/// `lifeboat fence ipmi`.
+#[derive(Debug, Args)]
+pub struct IpmiArgs {
+    /// The BMC: `HOST`, `HOST:PORT`, `[V6]:PORT` (port 623 by default).
+    #[arg(long)]
+    pub address: String,
+    /// The BMC user.
+    #[arg(long)]
+    pub username: String,
+    /// A file holding the password (`-` reads it from standard input); never a command-line
+    /// argument.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: PathBuf,
+    /// What to do.
+    #[arg(long, value_enum)]
+    pub action: DevicePowerAction,
+    /// Cipher suite: `auto` (17 where offered, else 3), `3` or `17`.
+    #[arg(long, default_value = "auto")]
+    pub cipher: String,
+    /// Privilege to work at: `operator` or `administrator`.
+    #[arg(long, default_value = "administrator")]
+    pub privilege: String,
+    /// Seconds one IPMI request may take with its retransmissions.
+    #[arg(long, default_value_t = 5.0)]
+    pub timeout: f64,
+    /// Seconds a new power state may take to read back.
+    #[arg(long, default_value_t = 20.0)]
+    pub power_timeout: f64,
+}
+
+/// `lifeboat manage db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create or upgrade the schema to this release's version.
+    Sync,
+    /// Print the schema version of the database.
+    Version,
+}
+
+/// `lifeboat manage config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every option with its default and documentation.
+    Sample {
+        /// The monitor agents' options (masakarimonitors.conf) instead of the server's.
+        #[arg(long)]
+        monitors: bool,
+    },
+    /// Load and validate the configuration; report unknown options.
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_files_repeat_before_or_after_the_subcommand() {
+        for args in [
+            vec![
+                "lifeboat",
+                "--config-file",
+                "a.conf",
+                "--config-file",
+                "b.conf",
+                "serve",
+            ],
+            vec![
+                "lifeboat",
+                "serve",
+                "--config-file",
+                "a.conf",
+                "--config-file",
+                "b.conf",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            assert_eq!(
+                cli.config.config_file,
+                vec![PathBuf::from("a.conf"), PathBuf::from("b.conf")],
+                "{args:?}"
+            );
+            assert!(matches!(cli.command, Command::Serve));
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! One module per subcommand.
+
+mod fence;
+mod manage;
+mod monitors;
+mod serve;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand; errors are printed with their causes.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve => serve::run(&cli.config, serve::Parts::All).await,
+        Command::Api => serve::run(&cli.config, serve::Parts::Api).await,
+        Command::Engine => serve::run(&cli.config, serve::Parts::Engine).await,
+        Command::Hostmonitor => monitors::run(&cli.config, monitors::Agents::HOST).await,
+        Command::Processmonitor => monitors::run(&cli.config, monitors::Agents::PROCESS).await,
+        Command::Instancemonitor => monitors::run(&cli.config, monitors::Agents::INSTANCE).await,
+        Command::Monitors => monitors::run(&cli.config, monitors::Agents::ALL).await,
+        Command::Manage { command } => manage::run(&cli.config, command).await,
+        Command::Fence { command } => fence::run_device(command).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("lifeboat: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints configuration errors and gives the exit code for them.
+fn config_failure(errors: &[String]) -> ExitCode {
+    eprintln!("lifeboat: the configuration is not valid:");
+    for e in errors {
+        eprintln!("  - {e}");
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,22 @@
+//! Logging: `RUST_LOG` if set, else `info` (or `debug` with `[DEFAULT] debug = true`), plain
+//! text on stderr for journald.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber.
+pub fn init(debug: bool) {
+    let default = if debug {
+        "debug,sqlx=warn,hyper=info"
+    } else {
+        "info,sqlx=warn"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,245 @@
+//! Lifeboat's persistence: the [`Store`](lifeboat_core::store::Store) seam implemented on
+//! SQLite (the embedded default), PostgreSQL and MySQL/MariaDB.
+//!
+//! Every query is written once (`sql/`) over a small [`backend`] trait that hides placeholder
+//! syntax, row locking and value binding; migrations are kept per backend in `migrations/`
+//! with the same numbers and names. Runtime-checked queries (no `query!` macros), so building
+//! needs no database.
+
+mod backend;
+mod sql;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeboat_core::config::{DatabaseKind, DatabaseUrl};
+use lifeboat_core::store::Store;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use backend::{MySqlBackend, PostgresBackend, SqliteBackend};
+use sql::SqlStore;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/mysql");
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most open connections.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection.
+    pub acquire_timeout: Duration,
+    /// Apply pending migrations when connecting (what `serve` does for SQLite).
+    pub migrate: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            migrate: false,
+        }
+    }
+}
+
+/// Why the database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The URL is malformed.
+    #[error("parsing the database URL {url} failed")]
+    Url {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The directory for a SQLite file could not be created.
+    #[error("creating the database directory {path} failed")]
+    CreateDirectory {
+        /// The directory.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be reached.
+    #[error("connecting to {url} failed")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Migrations failed.
+    #[error("migrating {url} failed")]
+    Migrate {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// The schema is older than this release: `lifeboat manage db sync` is needed.
+    #[error(
+        "the database {url} is at schema version {found} but this release needs {needed}: run `lifeboat manage db sync`"
+    )]
+    SchemaBehind {
+        /// The URL, password hidden.
+        url: String,
+        /// Applied version.
+        found: i64,
+        /// Latest version.
+        needed: i64,
+    },
+}
+
+/// The latest schema version this release knows.
+pub fn latest_schema_version() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+macro_rules! open_backend {
+    ($url:expr, $options:expr, $connect:expr, $pool_options:expr, $migrator:expr, $backend:ty, $writer:expr) => {{
+        let url: &DatabaseUrl = $url;
+        let options: &StoreOptions = $options;
+        let connect = $connect.map_err(|source| OpenError::Url {
+            url: url.to_string(),
+            source,
+        })?;
+        let pool = $pool_options
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await
+            .map_err(|source| OpenError::Connect {
+                url: url.to_string(),
+                source,
+            })?;
+        let writer = match $writer {
+            Some(writer_options) => writer_options
+                .max_connections(1)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(|source| OpenError::Connect {
+                    url: url.to_string(),
+                    source,
+                })?,
+            None => pool.clone(),
+        };
+        if options.migrate {
+            $migrator
+                .run(&pool)
+                .await
+                .map_err(|source| OpenError::Migrate {
+                    url: url.to_string(),
+                    source,
+                })?;
+        } else {
+            let applied: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(None);
+            let needed = latest_schema_version();
+            let found = applied.unwrap_or(0);
+            if found < needed {
+                return Err(OpenError::SchemaBehind {
+                    url: url.to_string(),
+                    found,
+                    needed,
+                });
+            }
+        }
+        Ok(Arc::new(SqlStore::<$backend>::new(pool, writer)) as Arc<dyn Store>)
+    }};
+}
+
+/// Opens the database `url` names (and migrates it when `options.migrate`).
+pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
+    match url.kind() {
+        DatabaseKind::Sqlite => {
+            let in_memory = url
+                .sqlite_path()
+                .is_none_or(|p| p.is_empty() || p == ":memory:");
+            if let Some(dir) = url
+                .sqlite_path()
+                .filter(|_| !in_memory)
+                .and_then(|p| std::path::Path::new(p).parent())
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDirectory {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            let connect = SqliteConnectOptions::from_str(url.expose()).map(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30))
+                    .create_if_missing(true)
+            });
+            // An in-memory database exists once per connection: keep exactly one.
+            let mut options = options.clone();
+            if in_memory {
+                options.max_connections = 1;
+            }
+            let pool_options = if in_memory {
+                SqlitePoolOptions::new()
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+            } else {
+                SqlitePoolOptions::new()
+            };
+            open_backend!(
+                url,
+                &options,
+                connect,
+                pool_options,
+                SQLITE_MIGRATIONS,
+                SqliteBackend,
+                // In memory there is one connection and it must do everything.
+                (!in_memory).then(SqlitePoolOptions::new)
+            )
+        }
+        DatabaseKind::Postgres => {
+            let connect = PgConnectOptions::from_str(url.expose());
+            open_backend!(
+                url,
+                options,
+                connect,
+                PgPoolOptions::new(),
+                POSTGRES_MIGRATIONS,
+                PostgresBackend,
+                None::<PgPoolOptions>
+            )
+        }
+        DatabaseKind::MySql => {
+            let connect = MySqlConnectOptions::from_str(url.expose()).map(|o| o.charset("utf8mb4"));
+            open_backend!(
+                url,
+                options,
+                connect,
+                MySqlPoolOptions::new(),
+                MYSQL_MIGRATIONS,
+                MySqlBackend,
+                None::<MySqlPoolOptions>
+            )
+        }
+    }
+}

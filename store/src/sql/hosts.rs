@@ -1,0 +1,231 @@
+use chrono::{DateTime, Utc};
+use lifeboat_core::model::{Host, HostUpdate, NewHost};
+use lifeboat_core::store::{HostFilter, ListQuery, StoreError};
+use uuid::Uuid;
+
+use super::listing::{Filters, ListTable, Sql, list_query};
+use super::rows::{host, host_columns, segment_columns};
+use super::{SqlStore, db_error, is_unique_violation};
+use crate::backend::{Backend, Conn};
+
+pub(crate) const HOSTS: ListTable = ListTable {
+    table: "hosts",
+    alias: "h",
+    from: "hosts h JOIN failover_segments s ON s.uuid = h.failover_segment_id",
+    columns: concat!(host_columns!(), ", ", segment_columns!()),
+    nullable_text: &[],
+    nullable_time: &["updated_at", "deleted_at"],
+};
+
+impl<B: Backend> SqlStore<B> {
+    fn host_select() -> Sql {
+        Sql::new(&format!(
+            "SELECT {} FROM {} WHERE h.deleted = 0",
+            HOSTS.columns, HOSTS.from
+        ))
+    }
+
+    async fn host_in(
+        conn: &mut Conn<B>,
+        segment: Uuid,
+        uuid: Uuid,
+        lock: bool,
+    ) -> Result<Host, StoreError> {
+        let mut sql = Self::host_select();
+        sql.push(" AND h.failover_segment_id = ")
+            .bind(segment)
+            .push(" AND h.uuid = ")
+            .bind(uuid);
+        if lock {
+            sql.push(B::LOCK_ROWS);
+        }
+        Self::fetch(conn, &sql, "reading a host", host::<B>)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::HostNotFound {
+                host: uuid.to_string(),
+                segment: segment.to_string(),
+            })
+    }
+
+    pub(crate) async fn insert_host(
+        &self,
+        segment: Uuid,
+        new: NewHost,
+        now: DateTime<Utc>,
+    ) -> Result<Host, StoreError> {
+        let uuid = Uuid::new_v4();
+        let mut tx = B::begin_write(&self.writer)
+            .await
+            .map_err(db_error("starting a transaction"))?;
+        // Locks the segment so a concurrent delete cannot orphan the new host.
+        Self::segment_in(&mut tx, segment, true).await?;
+        let mut sql = Sql::new(
+            "INSERT INTO hosts (uuid, name, reserved, type, control_attributes, on_maintenance, \
+             failover_segment_id, created_at, deleted) VALUES (",
+        );
+        sql.bind(uuid)
+            .push(", ")
+            .bind(new.name.as_str())
+            .push(", ")
+            .bind(new.reserved)
+            .push(", ")
+            .bind(new.host_type.as_str())
+            .push(", ")
+            .bind(new.control_attributes.as_str())
+            .push(", ")
+            .bind(new.on_maintenance)
+            .push(", ")
+            .bind(segment)
+            .push(", ")
+            .bind(now)
+            .push(", 0)");
+        B::execute(&mut tx, &sql.text, &sql.args)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::HostNameTaken(new.name.into_inner())
+                } else {
+                    db_error("inserting a host")(e)
+                }
+            })?;
+        let created = Self::host_in(&mut tx, segment, uuid, false).await?;
+        tx.commit()
+            .await
+            .map_err(db_error("committing a host insert"))?;
+        Ok(created)
+    }
+
+    pub(crate) async fn find_host(&self, segment: Uuid, uuid: Uuid) -> Result<Host, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_error("acquiring a connection"))?;
+        Self::segment_in(&mut conn, segment, false).await?;
+        Self::host_in(&mut conn, segment, uuid, false).await
+    }
+
+    pub(crate) async fn find_host_by_name(&self, name: &str) -> Result<Option<Host>, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_error("acquiring a connection"))?;
+        let mut sql = Self::host_select();
+        sql.push(" AND h.name = ").bind(name);
+        Ok(
+            Self::fetch(&mut conn, &sql, "reading a host by name", host::<B>)
+                .await?
+                .into_iter()
+                .next(),
+        )
+    }
+
+    pub(crate) async fn hosts_page(
+        &self,
+        segment: Uuid,
+        query: &ListQuery<HostFilter>,
+    ) -> Result<Vec<Host>, StoreError> {
+        {
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(db_error("acquiring a connection"))?;
+            Self::segment_in(&mut conn, segment, false).await?;
+        }
+        let f = &query.filter;
+        let mut filters = Filters::default();
+        filters
+            .eq("h.failover_segment_id", Some(segment))
+            .eq("h.name", f.name.clone())
+            .eq("h.type", f.host_type.clone())
+            .eq("h.control_attributes", f.control_attributes.clone())
+            .eq("h.on_maintenance", f.on_maintenance)
+            .eq("h.reserved", f.reserved);
+        let sql = list_query(&HOSTS, filters, &query.sort, query.limit, query.marker);
+        self.list(&HOSTS, sql, query.marker, host::<B>).await
+    }
+
+    pub(crate) async fn change_host(
+        &self,
+        segment: Uuid,
+        uuid: Uuid,
+        update: HostUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Host, StoreError> {
+        let mut tx = B::begin_write(&self.writer)
+            .await
+            .map_err(db_error("starting a transaction"))?;
+        Self::segment_in(&mut tx, segment, false).await?;
+        Self::host_in(&mut tx, segment, uuid, true).await?;
+        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
+            return Err(StoreError::HostInUse {
+                uuid,
+                action: "updated",
+            });
+        }
+        let mut sql = Sql::new("UPDATE hosts SET updated_at = ");
+        sql.bind(now);
+        let taken_name = update.name.as_ref().map(|n| n.as_str().to_owned());
+        if let Some(name) = update.name {
+            sql.push(", name = ").bind(name.into_inner());
+        }
+        if let Some(host_type) = update.host_type {
+            sql.push(", type = ").bind(host_type.into_inner());
+        }
+        if let Some(control) = update.control_attributes {
+            sql.push(", control_attributes = ")
+                .bind(control.into_inner());
+        }
+        if let Some(reserved) = update.reserved {
+            sql.push(", reserved = ").bind(reserved);
+        }
+        if let Some(on_maintenance) = update.on_maintenance {
+            sql.push(", on_maintenance = ").bind(on_maintenance);
+        }
+        sql.push(" WHERE deleted = 0 AND uuid = ").bind(uuid);
+        B::execute(&mut tx, &sql.text, &sql.args)
+            .await
+            .map_err(|e| match taken_name {
+                Some(name) if is_unique_violation(&e) => StoreError::HostNameTaken(name),
+                _ => db_error("updating a host")(e),
+            })?;
+        let updated = Self::host_in(&mut tx, segment, uuid, false).await?;
+        tx.commit()
+            .await
+            .map_err(db_error("committing a host update"))?;
+        Ok(updated)
+    }
+
+    pub(crate) async fn remove_host(
+        &self,
+        segment: Uuid,
+        uuid: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = B::begin_write(&self.writer)
+            .await
+            .map_err(db_error("starting a transaction"))?;
+        Self::segment_in(&mut tx, segment, false).await?;
+        Self::host_in(&mut tx, segment, uuid, true).await?;
+        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
+            return Err(StoreError::HostInUse {
+                uuid,
+                action: "deleted",
+            });
+        }
+        let mut sql = Sql::new("UPDATE hosts SET deleted = id, deleted_at = ");
+        sql.bind(now)
+            .push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE deleted = 0 AND uuid = ")
+            .bind(uuid);
+        Self::execute(&mut tx, &sql, "deleting a host").await?;
+        tx.commit()
+            .await
+            .map_err(db_error("committing a host delete"))
+    }
+}

@@ -1,0 +1,20 @@
+//! End-to-end: the `lifeboat` binary against the real clients (the `openstack` CLI with
+//! python-masakariclient, openstacksdk, schemathesis) and a real Keystone. The Python tools are
+//! installed by `scripts/test-setup.sh`; a missing tool fails the test with that hint.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly on the first surprise"
+)]
+
+mod cli;
+mod config;
+mod fence;
+mod keystone;
+mod monitors;
+mod nova;
+mod recovery;
+mod schema;
+mod sdk;
+mod support;
