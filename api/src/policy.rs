@@ -73,7 +73,9 @@ pub fn default_rules() -> Vec<(String, String)> {
         &mut rules,
     );
     admin("fence-history", &["index"], &mut rules);
-    admin("os-hosts", &["power"], &mut rules);
+    // Reading power is a rule of its own, so a policy file can let the monitors' role read
+    // power states (their host_status check) without letting it switch anything.
+    admin("os-hosts", &["power", "power:status"], &mut rules);
     rules.push((
         "os_masakari_api:notifications:create".into(),
         "rule:admin_api or rule:instance_ha_monitor".into(),
@@ -377,6 +379,8 @@ mod tests {
         assert!(p.allows("os_masakari_api:notifications:create", &monitor, &none));
         assert!(!p.allows("os_masakari_api:notifications:index", &monitor, &none));
         assert!(!p.allows("os_masakari_api:os-hosts:create", &monitor, &none));
+        assert!(!p.allows("os_masakari_api:os-hosts:power:status", &monitor, &none));
+        assert!(p.allows("os_masakari_api:os-hosts:power:status", &admin, &none));
         assert!(p.allows("os_masakari_api:versions:index", &member, &none));
         assert!(!p.allows("no:such:rule", &admin, &none));
     }

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use crate::cli::{Osc, all_fifteen_commands};
-use crate::support::{Server, free_port, python_dir, run, spawn_logged, venv_tool, wait_http};
+use crate::support::{ProcessGroup, Server, free_port, python_dir, run, venv_tool, wait_http};
 
 const ADMIN_PASSWORD: &str = "admin-secret";
 
@@ -16,8 +16,9 @@ const ADMIN_PASSWORD: &str = "admin-secret";
 pub struct Keystone {
     pub url: String,
     pub projects: Value,
+    // Gunicorn forks its worker: the whole group goes, before the directory it works in.
+    _gunicorn: ProcessGroup,
     _dir: tempfile::TempDir,
-    _child: Child,
 }
 
 impl Keystone {
@@ -83,8 +84,8 @@ impl Keystone {
             .await;
             assert!(ok, "keystone-manage {} failed:\n{out}\n{err}", args[0]);
         }
-        let child = spawn_logged(
-            Command::new(venv_tool("keystone", "gunicorn"))
+        let gunicorn = ProcessGroup::spawn(
+            std::process::Command::new(venv_tool("keystone", "gunicorn"))
                 .args([
                     "--workers",
                     "1",
@@ -120,8 +121,8 @@ impl Keystone {
         Self {
             url,
             projects,
+            _gunicorn: gunicorn,
             _dir: dir,
-            _child: child,
         }
     }
 

@@ -241,9 +241,14 @@ pub(crate) async fn action(
     Path(path): Path<HostPath>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let host = host_of(&state, version, &path.segment_id, &path.host_id).await?;
-    ctx.authorize(&state.inner.policy, "os_masakari_api:os-hosts:power")?;
     let action: PowerAction = parse_power_action(&body)?;
+    let rule = match action {
+        PowerAction::Status => "os_masakari_api:os-hosts:power:status",
+        _ => "os_masakari_api:os-hosts:power",
+    };
+    // Before the lookup, so a refused caller learns nothing of which hosts exist.
+    ctx.authorize(&state.inner.policy, rule)?;
+    let host = host_of(&state, version, &path.segment_id, &path.host_id).await?;
     let fencer = state.inner.fencer.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

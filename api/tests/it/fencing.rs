@@ -4,7 +4,7 @@ use lifeboat_fence::testing::IpmiSim;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, spawn_app, spawn_fencing_app};
+use crate::harness::{TestApp, spawn_app, spawn_fencing_app, spawn_fencing_app_with_policy};
 
 const V: Option<&str> = Some("1.5");
 
@@ -159,15 +159,7 @@ async fn operators_power_a_configured_host_and_see_its_fence_history() {
         .await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.text);
 
-    let created = app
-        .call(
-            Method::POST,
-            &format!("{host}/fence_devices"),
-            V,
-            Some(bmc(&sim.address(), "password")),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    add_bmc(&app, &host, &sim.address(), "password").await;
 
     let status = app
         .call(Method::POST, &action, V, Some(json!({"power": "status"})))
@@ -225,4 +217,62 @@ async fn a_failed_power_action_says_why() {
     assert!(off.fault().contains("wrong password"), "{}", off.fault());
     assert!(!off.text.contains("wrong-pw"), "{}", off.text);
     assert!(sim.power_on());
+}
+
+#[tokio::test]
+async fn a_status_only_grant_reads_power_but_cannot_switch_it() {
+    let sim = IpmiSim::start();
+    // What an operator grants the monitors' role: reading power, not switching it.
+    let app = spawn_fencing_app_with_policy(&[("os_masakari_api:os-hosts:power", "!")]).await;
+    let host = host_path(&app, "c1").await;
+    add_bmc(&app, &host, &sim.address(), "password").await;
+    let action = format!("{host}/action");
+    let status = app
+        .call(Method::POST, &action, V, Some(json!({"power": "status"})))
+        .await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text);
+    assert_eq!(status.body["power"]["state"], "on");
+    for switch in ["off", "reboot", "on"] {
+        let refused = app
+            .call(Method::POST, &action, V, Some(json!({"power": switch})))
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{switch}: {}",
+            refused.text
+        );
+    }
+    assert!(sim.power_on(), "a refused power-off must not reach the BMC");
+    // Refused before the host is looked up: an unknown host reads the same as a known one.
+    let unknown = app
+        .call(
+            Method::POST,
+            &action.replace(
+                &host_path_tail(&host),
+                "/hosts/00000000-0000-0000-0000-000000000000",
+            ),
+            V,
+            Some(json!({"power": "off"})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN, "{}", unknown.text);
+}
+
+/// Configures one IPMI device at `address` for `host` (a host path).
+async fn add_bmc(app: &TestApp, host: &str, address: &str, password: &str) {
+    let created = app
+        .call(
+            Method::POST,
+            &format!("{host}/fence_devices"),
+            V,
+            Some(bmc(address, password)),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+}
+
+/// `/hosts/<uuid>` of a host path.
+fn host_path_tail(host: &str) -> String {
+    host[host.rfind("/hosts/").unwrap()..].to_owned()
 }

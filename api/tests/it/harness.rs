@@ -44,15 +44,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
-    spawn_app_custom(settings, false).await
+    spawn_app_custom(settings, false, &[]).await
 }
 
 /// With fencing: the real topology fencer over the app's store and a credential key.
 pub async fn spawn_fencing_app() -> TestApp {
-    spawn_app_custom(Settings::default(), true).await
+    spawn_fencing_app_with_policy(&[]).await
 }
 
-async fn spawn_app_custom(settings: Settings, fencing: bool) -> TestApp {
+/// With fencing, and policy rules overriding the defaults (as a policy file would).
+pub async fn spawn_fencing_app_with_policy(rules: &[(&str, &str)]) -> TestApp {
+    spawn_app_custom(Settings::default(), true, rules).await
+}
+
+async fn spawn_app_custom(settings: Settings, fencing: bool, rules: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::sqlite_from_path(&dir.path().join("api.sqlite").display().to_string());
     let store = lifeboat_store::open(
@@ -86,7 +91,13 @@ async fn spawn_app_custom(settings: Settings, fencing: bool) -> TestApp {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         authenticator: Authenticator::NoAuth,
-        policy: Policy::new(&[]).unwrap(),
+        policy: Policy::new(
+            &rules
+                .iter()
+                .map(|(name, check)| ((*name).to_owned(), (*check).to_owned()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap(),
         compute: None,
         fencer,
         sealer,

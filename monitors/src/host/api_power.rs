@@ -471,7 +471,7 @@ impl Fencer for ApiPowerStatus {
                         error = %e,
                         "the agents' API credentials may not read fence devices (policies \
                          os_masakari_api:segments:index, os-hosts:index, fence-devices:index and \
-                         os-hosts:power): failed hosts are reported NORMAL without a power check"
+                         os-hosts:power:status): failed hosts are reported NORMAL without a power check"
                     );
                 }
                 false

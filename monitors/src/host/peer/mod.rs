@@ -290,7 +290,10 @@ impl PeerMonitor {
         );
         loop {
             tokio::select! {
-                () = cancel.cancelled() => return Ok(()),
+                () = cancel.cancelled() => {
+                    finish_reports(queued).await;
+                    return Ok(());
+                }
                 _ = beat.tick() => {
                     let view = views.mine(Instant::now());
                     seq += 1;
@@ -432,6 +435,23 @@ impl PeerMonitor {
             let _ = outbox.push(&report).await;
         });
         queued.insert(host.to_owned(), task);
+    }
+}
+
+/// Waits for the reports still on their way to the outbox (a STOPPED report waits for its power
+/// check): stopping the agent must not lose a failure it has already seen. Bounded by the power
+/// check's own retries and timeouts.
+async fn finish_reports(queued: HashMap<String, JoinHandle<()>>) {
+    let pending: Vec<_> = queued.into_values().filter(|t| !t.is_finished()).collect();
+    if pending.is_empty() {
+        return;
+    }
+    tracing::info!(
+        reports = pending.len(),
+        "stopping once the reports being prepared are in the outbox"
+    );
+    for task in pending {
+        let _ = task.await;
     }
 }
 
@@ -583,15 +603,14 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_power_check_holds_neither_the_loop_nor_the_order_of_a_hosts_reports() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A reporter of three agents whose power check takes 5 s, and its outbox.
+    fn slow_reporter(dir: &std::path::Path) -> (PeerMonitor, Arc<Outbox>) {
         let settings = crate::delivery::OutboxSettings {
             max_reports: 10,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_millis(100),
         };
-        let outbox = Outbox::open(dir.path(), settings, "hostmonitor").unwrap();
+        let outbox = Outbox::open(dir, settings, "hostmonitor").unwrap();
         let peers = ["c1=127.0.0.1", "c2=127.0.0.2", "c3=127.0.0.3"].map(String::from);
         let second = Duration::from_secs(1);
         let settings =
@@ -609,12 +628,34 @@ mod tests {
             Arc::new(lifeboat_core::clock::SystemClock),
             power,
         );
-        let (mut tracked, mut queued) = (HashMap::new(), HashMap::new());
-        let verdict = |down| Verdict {
+        (monitor, outbox)
+    }
+
+    fn verdict(down: bool) -> Verdict {
+        Verdict {
             host: "c2".into(),
             down: vec![down],
             reporter: true,
-        };
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stopping_waits_for_a_report_whose_power_check_is_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let (monitor, outbox) = slow_reporter(dir.path());
+        let (mut tracked, mut queued) = (HashMap::new(), HashMap::new());
+        let started = Instant::now();
+        monitor.apply(&mut tracked, &mut queued, &verdict(true));
+        finish_reports(queued).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+        assert_eq!(outbox.pending(), 1, "the STOPPED report is in the outbox");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_power_check_holds_neither_the_loop_nor_the_order_of_a_hosts_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let (monitor, outbox) = slow_reporter(dir.path());
+        let (mut tracked, mut queued) = (HashMap::new(), HashMap::new());
         let started = Instant::now();
         monitor.apply(&mut tracked, &mut queued, &verdict(true));
         // c2 is back while its power is still being read.
