@@ -187,6 +187,30 @@ config_section! {
     }
 }
 
+config_section! {
+    /// The QEMU guest-agent heartbeat of masakari's introspectiveinstancemonitor, run by the
+    /// instancemonitor when enabled: running domains with a guest-agent channel are sent
+    /// `guest-ping` through libvirt (read-write socket), and a guest whose agent answered
+    /// once and then fails `guest_monitoring_failure_threshold` consecutive pings is reported
+    /// (QEMU_GUEST_AGENT_ERROR / STOPPED_FAILED). Guests that never answered are not reported.
+    pub struct IntrospectiveSection in "introspectiveinstancemonitor" {
+        /// Run the heartbeat in the instancemonitor (Lifeboat's switch: masakari-monitors runs
+        /// it as a separate daemon).
+        pub enabled: bool = "false";
+        /// Seconds between two pings of a domain.
+        pub guest_monitoring_interval: Seconds = "10";
+        /// Seconds libvirt waits for the agent's answer (whole seconds, at least 1).
+        pub guest_monitoring_timeout: Seconds = "2";
+        /// Consecutive failed pings that report a guest (at least 1): the guest is reported
+        /// between (threshold - 1) and threshold intervals after it stopped answering.
+        pub guest_monitoring_failure_threshold: u32 = "3";
+        /// Domains are watched when a channel's bind-mode socket path matches this regex (from
+        /// its start; Nova's agent sockets by default). Empty: every domain with an
+        /// `org.qemu.guest_agent.0` channel.
+        pub qemu_guest_agent_sock_path: String = r"/var/lib/libvirt/qemu/org\.qemu\.guest_agent\..*\.instance-.*\.sock";
+    }
+}
+
 /// Everything the agents read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MonitorsConfig {
@@ -206,6 +230,8 @@ pub struct MonitorsConfig {
     pub callback: CallbackSection,
     /// `[libvirt]`.
     pub libvirt: LibvirtSection,
+    /// `[introspectiveinstancemonitor]`.
+    pub introspective: IntrospectiveSection,
 }
 
 /// A loaded configuration and the warnings to log once tracing is up.
@@ -219,11 +245,6 @@ pub struct LoadedMonitors {
 
 /// Sections of masakari-monitors that are accepted without being used.
 const ACCEPTED_SECTIONS: &[SectionSpec] = &[
-    SectionSpec {
-        name: "introspectiveinstancemonitor",
-        help: "",
-        options: &[],
-    },
     SectionSpec {
         name: "consul",
         help: "",
@@ -252,6 +273,7 @@ impl MonitorsConfig {
         ProcessSection::SPEC,
         CallbackSection::SPEC,
         LibvirtSection::SPEC,
+        IntrospectiveSection::SPEC,
     ];
 
     /// Reads `files` then `LIFEBOAT__SECTION__OPTION` overrides from `env`, and validates.
@@ -294,6 +316,7 @@ impl MonitorsConfig {
             process: ProcessSection::from_raw(raw, errors),
             callback: CallbackSection::from_raw(raw, errors),
             libvirt: LibvirtSection::from_raw(raw, errors),
+            introspective: IntrospectiveSection::from_raw(raw, errors),
         }
     }
 
@@ -342,6 +365,26 @@ impl MonitorsConfig {
             errors.push(ConfigError::Inconsistent(format!(
                 "[api] api_interface = {}: must be public, internal or admin",
                 api.api_interface
+            )));
+        }
+        let guest = &self.introspective;
+        if guest.guest_monitoring_failure_threshold == 0 {
+            errors.push(ConfigError::Inconsistent(
+                "[introspectiveinstancemonitor] guest_monitoring_failure_threshold must be at \
+                 least 1"
+                    .to_owned(),
+            ));
+        }
+        if guest.guest_monitoring_interval.0.is_zero() {
+            errors.push(ConfigError::Inconsistent(
+                "[introspectiveinstancemonitor] guest_monitoring_interval must be positive"
+                    .to_owned(),
+            ));
+        }
+        if let Err(e) = crate::instance::agent_channels(&guest.qemu_guest_agent_sock_path) {
+            errors.push(ConfigError::Inconsistent(format!(
+                "[introspectiveinstancemonitor] qemu_guest_agent_sock_path is not a valid \
+                 regex: {e}"
             )));
         }
         if self.outbox.max_reports == 0 {
@@ -410,7 +453,52 @@ mod tests {
         assert_eq!(c.host.corosync_multicast_interfaces, vec!["eth0", "eth1"]);
         assert_eq!(c.process.restart_retries, 1);
         assert_eq!(c.libvirt.connection_uri, "test:///default");
+        assert_eq!(
+            c.introspective.guest_monitoring_interval.0,
+            std::time::Duration::from_secs(5)
+        );
+        assert!(!c.introspective.enabled);
         assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn the_guest_agent_heartbeat_options_are_masakaris_and_checked() {
+        let c = load("[api]\nauth_type = none\nendpoint = http://x/v1\n")
+            .unwrap()
+            .config;
+        let g = &c.introspective;
+        assert_eq!(
+            g.guest_monitoring_timeout.0,
+            std::time::Duration::from_secs(2)
+        );
+        assert_eq!(g.guest_monitoring_failure_threshold, 3);
+        assert!(matches!(
+            crate::instance::agent_channels(&g.qemu_guest_agent_sock_path).unwrap(),
+            crate::instance::AgentChannels::SocketPath(_)
+        ));
+        let any = load(
+            "[api]\nauth_type = none\nendpoint = http://x/v1\n\
+             [introspectiveinstancemonitor]\nqemu_guest_agent_sock_path =\n",
+        )
+        .unwrap()
+        .config;
+        assert!(matches!(
+            crate::instance::agent_channels(&any.introspective.qemu_guest_agent_sock_path),
+            Ok(crate::instance::AgentChannels::AnyAgent)
+        ));
+        let errors = load(
+            "[api]\nauth_type = none\nendpoint = http://x/v1\n[introspectiveinstancemonitor]\n\
+             enabled = true\nguest_monitoring_failure_threshold = 0\nqemu_guest_agent_sock_path = (\n",
+        )
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+        assert!(
+            errors.contains("failure_threshold") && errors.contains("regex"),
+            "{errors}"
+        );
     }
 
     #[test]

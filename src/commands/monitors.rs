@@ -14,7 +14,9 @@ use lifeboat_monitors::host::PowerCheck;
 use lifeboat_monitors::host::api_power::ApiPowerStatus;
 use lifeboat_monitors::host::pacemaker::{CrmMon, PacemakerMonitor, PacemakerSettings};
 use lifeboat_monitors::host::peer::{PeerMonitor, PeerSettings};
-use lifeboat_monitors::instance::{InstanceMonitor, InstanceMonitorSettings};
+use lifeboat_monitors::instance::{
+    HeartbeatSettings, InstanceMonitor, InstanceMonitorSettings, agent_channels,
+};
 use lifeboat_monitors::process::{ProcFs, ProcessMonitor, ProcessMonitorSettings};
 use lifeboat_openstack::{Credentials, HaAuth, HaClient, KeystoneSession};
 use tokio::task::JoinSet;
@@ -291,7 +293,7 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         tasks.spawn(async move { task(cancel).await });
     }
     if agents.instance {
-        let monitor = InstanceMonitor::new(
+        let mut monitor = InstanceMonitor::new(
             InstanceMonitorSettings {
                 hostname: hostname.clone(),
                 connection_uri: config.libvirt.connection_uri.clone(),
@@ -301,6 +303,20 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
             deliver("instancemonitor")?,
             Arc::new(SystemClock),
         );
+        let g = &config.introspective;
+        if g.enabled {
+            monitor = monitor.with_heartbeat(HeartbeatSettings {
+                hostname: hostname.clone(),
+                connection_uri: config.libvirt.connection_uri.clone(),
+                reconnect_interval: config.libvirt.reconnect_interval.0,
+                interval: g.guest_monitoring_interval.0,
+                timeout: g.guest_monitoring_timeout.0,
+                threshold: g.guest_monitoring_failure_threshold,
+                // validate() has compiled it once already.
+                channels: agent_channels(&g.qemu_guest_agent_sock_path)
+                    .map_err(anyhow::Error::msg)?,
+            });
+        }
         let cancel = shutdown.child_token();
         tasks.spawn(async move {
             monitor.run(cancel).await;

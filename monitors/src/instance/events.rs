@@ -25,6 +25,9 @@ pub const EVENT_IO_ERROR_REASON: u32 = 6;
 /// `VIR_DOMAIN_EVENT_ID_CONTROL_ERROR`.
 pub const EVENT_CONTROL_ERROR: u32 = 7;
 
+/// `VIR_DOMAIN_EVENT_STARTED`, a lifecycle event type.
+pub const LIFECYCLE_STARTED: i32 = 2;
+
 /// One event as it came off the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainEvent {
@@ -38,6 +41,11 @@ pub struct DomainEvent {
     pub kind: i32,
     /// Lifecycle: detail.
     pub detail: i32,
+}
+
+/// Whether `e` says the guest (re)booted, so that its agent must answer afresh.
+pub fn is_boot(e: &DomainEvent) -> bool {
+    (e.event_id == EVENT_LIFECYCLE && e.kind == LIFECYCLE_STARTED) || e.event_id == EVENT_REBOOT
 }
 
 /// The `event` and `vir_domain_event` of the notification for `e`, or `None` for events
@@ -125,5 +133,13 @@ mod tests {
         for (e, want) in cases {
             assert_eq!(notification_for(&e), want, "{e:?}");
         }
+    }
+
+    #[test]
+    fn starts_and_reboots_are_boots() {
+        assert!(is_boot(&ev(0, 2, 0)));
+        assert!(is_boot(&ev(1, 0, 0)));
+        assert!(!is_boot(&ev(0, 5, 5)));
+        assert!(!is_boot(&ev(3, 2, 0)));
     }
 }

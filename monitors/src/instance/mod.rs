@@ -3,8 +3,12 @@
 //!
 //! Lifeboat speaks libvirt's RPC protocol itself ([`rpc`]); it reconnects when libvirtd
 //! restarts, and reports a burst of equal events of one domain once per `coalesce_window`.
+//! Optionally it also runs the QEMU guest-agent heartbeat ([`heartbeat`]) of masakari's
+//! introspectiveinstancemonitor, fed with the boots the event loop sees.
 
 mod events;
+pub mod guest;
+pub mod heartbeat;
 mod rpc;
 mod xdr;
 
@@ -16,8 +20,10 @@ use lifeboat_core::clock::Clock;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use events::{DomainEvent, notification_for};
-pub use rpc::{Connection, Incoming, LibvirtError, socket_for};
+pub use events::{DomainEvent, is_boot, notification_for};
+pub use heartbeat::{AgentChannels, GuestHeartbeat, HeartbeatSettings, agent_channels};
+pub use rpc::{Client, Connection, DomainRef, Incoming, LibvirtError, rw_socket_for, socket_for};
+use tokio::sync::mpsc;
 
 use crate::delivery::{Outbox, Report};
 
@@ -74,12 +80,77 @@ impl Coalescer {
     }
 }
 
+/// Logs an unreachable libvirtd once per outage, and waits between connection attempts.
+#[derive(Debug)]
+struct Reconnect {
+    who: &'static str,
+    interval: Duration,
+    warned: bool,
+}
+
+impl Reconnect {
+    fn new(who: &'static str, interval: Duration) -> Self {
+        Self {
+            who,
+            interval,
+            warned: false,
+        }
+    }
+
+    /// Opens a connection with `open`, retrying; `None` when cancelled first.
+    async fn open<C, F>(&mut self, open: impl Fn() -> F, cancel: &CancellationToken) -> Option<C>
+    where
+        F: std::future::Future<Output = Result<C, LibvirtError>>,
+    {
+        loop {
+            let opened = tokio::select! {
+                c = open() => c,
+                () = cancel.cancelled() => return None,
+            };
+            match opened {
+                Ok(c) => {
+                    self.warned = false;
+                    return Some(c);
+                }
+                Err(e) => self.unreachable(&e),
+            }
+            if !self.pause(cancel).await {
+                return None;
+            }
+        }
+    }
+
+    fn lost(&self, e: &LibvirtError) {
+        tracing::warn!(agent = self.who, error = %e, "lost the libvirt connection; reconnecting");
+    }
+
+    fn unreachable(&mut self, e: &LibvirtError) {
+        if self.warned {
+            tracing::debug!(agent = self.who, error = %e, "libvirt still unreachable");
+        } else {
+            tracing::warn!(agent = self.who, error = %e, "cannot reach libvirt; retrying every {:?}", self.interval);
+            self.warned = true;
+        }
+    }
+
+    /// Waits before the next attempt; false when cancelled.
+    async fn pause(&self, cancel: &CancellationToken) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(self.interval) => true,
+            () = cancel.cancelled() => false,
+        }
+    }
+}
+
 /// The instancemonitor.
 #[derive(Debug)]
 pub struct InstanceMonitor {
     settings: InstanceMonitorSettings,
     outbox: Arc<Outbox>,
     clock: Arc<dyn Clock>,
+    heartbeat: Option<HeartbeatSettings>,
+    /// Boots, to the heartbeat (unbounded: the event loop never waits on it).
+    boots: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl InstanceMonitor {
@@ -93,39 +164,40 @@ impl InstanceMonitor {
             settings,
             outbox,
             clock,
+            heartbeat: None,
+            boots: None,
         }
     }
 
+    /// Also runs the guest-agent heartbeat, reporting through the same outbox.
+    pub fn with_heartbeat(mut self, heartbeat: HeartbeatSettings) -> Self {
+        self.heartbeat = Some(heartbeat);
+        self
+    }
+
     /// Connects, reports, and reconnects until `cancel`.
-    pub async fn run(self, cancel: CancellationToken) {
+    pub async fn run(mut self, cancel: CancellationToken) {
+        if let Some(settings) = self.heartbeat.take() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            self.boots = Some(tx);
+            let heartbeat =
+                GuestHeartbeat::new(settings, self.outbox.clone(), self.clock.clone(), rx);
+            tokio::spawn(heartbeat.run(cancel.child_token()));
+        }
         let (path, name) = socket_for(&self.settings.connection_uri);
         let mut coalescer = Coalescer::new(self.settings.coalesce_window);
-        let mut warned = false;
+        let mut retry = Reconnect::new("instancemonitor", self.settings.reconnect_interval);
         loop {
-            let opened = tokio::select! {
-                c = Connection::open(&path, &name) => c,
-                () = cancel.cancelled() => return,
+            let Some(conn) = retry.open(|| Connection::open(&path, &name), &cancel).await else {
+                return;
             };
-            match opened {
-                Ok(conn) => {
-                    tracing::info!(libvirt.uri = %name, libvirt.socket = %path.display(), "instancemonitor connected to libvirt; watching domain events");
-                    warned = false;
-                    match self.watch(conn, &mut coalescer, &cancel).await {
-                        None => return,
-                        Some(e) => {
-                            tracing::warn!(error = %e, "lost the libvirt connection; reconnecting")
-                        }
-                    }
-                }
-                Err(e) if !warned => {
-                    tracing::warn!(error = %e, "cannot reach libvirt; retrying every {:?}", self.settings.reconnect_interval);
-                    warned = true;
-                }
-                Err(e) => tracing::debug!(error = %e, "libvirt still unreachable"),
+            tracing::info!(libvirt.uri = %name, libvirt.socket = %path.display(), "instancemonitor connected to libvirt; watching domain events");
+            match self.watch(conn, &mut coalescer, &cancel).await {
+                None => return,
+                Some(e) => retry.lost(&e),
             }
-            tokio::select! {
-                () = tokio::time::sleep(self.settings.reconnect_interval) => {}
-                () = cancel.cancelled() => return,
+            if !retry.pause(&cancel).await {
+                return;
             }
         }
     }
@@ -171,6 +243,9 @@ impl InstanceMonitor {
     }
 
     async fn handle(&self, e: &DomainEvent, coalescer: &mut Coalescer) {
+        if let Some(boots) = self.boots.as_ref().filter(|_| is_boot(e)) {
+            let _ = boots.send(e.uuid.clone());
+        }
         let Some((event, detail)) = notification_for(e) else {
             tracing::debug!(domain = %e.domain, event_id = e.event_id, kind = e.kind, detail = e.detail, "domain event not reported");
             return;

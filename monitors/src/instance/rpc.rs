@@ -1,14 +1,17 @@
 //! A client of libvirt's own RPC protocol (the one `virsh` speaks to libvirtd over its UNIX
 //! socket), for the few calls the instancemonitor needs: open a connection, subscribe to domain
-//! events, answer keepalives. Speaking it natively means no libvirt C library at build or run
-//! time.
+//! events, answer keepalives ([`Connection`]); and, for the guest-agent heartbeat, list running
+//! domains, read their XML and send guest-agent commands, several at once ([`Client`]).
+//! Speaking it natively means no libvirt C library at build or run time.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::events::{DomainEvent, SUBSCRIBED};
 use super::xdr::{Malformed, Reader, Writer};
@@ -24,6 +27,14 @@ const PROC_AUTH_LIST: u32 = 66;
 const PROC_AUTH_POLKIT: u32 = 70;
 const AUTH_POLKIT: u32 = 2;
 const PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: u32 = 316;
+const PROC_DOMAIN_GET_XML_DESC: u32 = 14;
+const PROC_CONNECT_LIST_ALL_DOMAINS: u32 = 273;
+/// libvirt's QEMU-specific program (`src/remote/qemu_protocol.x`).
+const QEMU_PROGRAM: u32 = 0x2000_8087;
+const QEMU_VERSION: u32 = 1;
+const QEMU_PROC_DOMAIN_AGENT_COMMAND: u32 = 3;
+/// `VIR_CONNECT_LIST_DOMAINS_RUNNING`.
+const LIST_DOMAINS_RUNNING: u32 = 16;
 const TYPE_CALL: u32 = 0;
 const TYPE_REPLY: u32 = 1;
 const TYPE_MESSAGE: u32 = 2;
@@ -63,11 +74,27 @@ pub enum LibvirtError {
     /// The connection closed.
     #[error("libvirtd closed the connection")]
     Closed,
+    /// libvirtd did not answer in time.
+    #[error("libvirtd did not answer {call} in time")]
+    Unanswered {
+        /// The call.
+        call: &'static str,
+    },
 }
 
 /// Where to connect and what to open, from a connection URI: `qemu:///system`,
-/// `test:///default`, optionally with `?socket=/path`.
+/// `test:///default`, optionally with `?socket=/path`. The daemon's read-only socket.
 pub fn socket_for(uri: &str) -> (PathBuf, String) {
+    socket_with_access(uri, true)
+}
+
+/// [`socket_for`], but the read-write socket (guest-agent commands need a read-write
+/// connection). An explicit `?socket=` is used as given.
+pub fn rw_socket_for(uri: &str) -> (PathBuf, String) {
+    socket_with_access(uri, false)
+}
+
+fn socket_with_access(uri: &str, read_only: bool) -> (PathBuf, String) {
     let (name, query) = uri.split_once('?').unwrap_or((uri, ""));
     let explicit = query
         .split('&')
@@ -78,15 +105,15 @@ pub fn socket_for(uri: &str) -> (PathBuf, String) {
         Some((scheme, rest)) => format!("{}://{rest}", scheme.split('+').next().unwrap_or(scheme)),
         None => name.to_owned(),
     };
+    let suffix = if read_only { "-ro" } else { "" };
     let path = explicit.unwrap_or_else(|| {
-        [
-            "/run/libvirt/libvirt-sock-ro",
-            "/run/libvirt/virtqemud-sock-ro",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("/run/libvirt/libvirt-sock-ro"))
+        let candidates = ["/run/libvirt/libvirt-sock", "/run/libvirt/virtqemud-sock"]
+            .map(|base| PathBuf::from(format!("{base}{suffix}")));
+        candidates
+            .iter()
+            .find(|p| p.exists())
+            .unwrap_or(&candidates[0])
+            .clone()
     });
     (path, name)
 }
@@ -189,21 +216,76 @@ fn error_message(body: &[u8]) -> (i32, String) {
     (code, message)
 }
 
+/// A domain as the protocol names it (`remote_nonnull_domain`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRef {
+    /// Domain name.
+    pub name: String,
+    /// Domain UUID, raw.
+    pub uuid: [u8; 16],
+    /// Domain id (changes on every start; -1 when not running).
+    pub id: i32,
+}
+
+impl DomainRef {
+    fn read(r: &mut Reader<'_>) -> Result<Self, Malformed> {
+        let name = r.string()?;
+        let mut uuid = [0u8; 16];
+        uuid.copy_from_slice(r.fixed(16)?);
+        let id = r.i32()?;
+        Ok(Self { name, uuid, id })
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.string(&self.name).fixed(&self.uuid).i32(self.id);
+    }
+
+    /// The UUID as text (the Nova instance UUID).
+    pub fn uuid_string(&self) -> String {
+        let hex: String = self.uuid.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+}
+
 /// Reads the domain at the start of every event message after the callback id.
 fn domain(r: &mut Reader<'_>) -> Result<(String, String), Malformed> {
-    let name = r.string()?;
-    let uuid = r.fixed(16)?;
-    let _id = r.i32()?;
-    let hex: String = uuid.iter().map(|b| format!("{b:02x}")).collect();
-    let uuid = format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    );
-    Ok((name, uuid))
+    let d = DomainRef::read(r)?;
+    let uuid = d.uuid_string();
+    Ok((d.name, uuid))
+}
+
+/// The arguments of `QEMU_PROC_DOMAIN_AGENT_COMMAND` (`qemu_domain_agent_command_args`):
+/// the domain, the command, the timeout in seconds, flags (none).
+fn agent_command_args(domain: &DomainRef, command: &str, timeout_secs: i32) -> Vec<u8> {
+    let mut w = Writer::default();
+    domain.write(&mut w);
+    w.string(command).i32(timeout_secs).u32(0);
+    w.0
+}
+
+/// The arguments of `REMOTE_PROC_CONNECT_LIST_ALL_DOMAINS`: `need_results`, flags.
+fn list_running_args() -> Vec<u8> {
+    let mut w = Writer::default();
+    w.i32(1).u32(LIST_DOMAINS_RUNNING);
+    w.0
+}
+
+/// `remote_connect_list_all_domains_ret`: the domains, then their count.
+fn decode_domain_list(body: &[u8]) -> Result<Vec<DomainRef>, Malformed> {
+    let mut r = Reader::new(body);
+    let n = r.u32()?;
+    // libvirt's REMOTE_DOMAIN_LIST_MAX; a larger count is garbage, not a host.
+    if n > 16384 {
+        return Err(Malformed(0));
+    }
+    (0..n).map(|_| DomainRef::read(&mut r)).collect()
 }
 
 fn decode_event(procedure: u32, body: &[u8]) -> Result<Option<DomainEvent>, Malformed> {
@@ -232,17 +314,71 @@ fn decode_event(procedure: u32, body: &[u8]) -> Result<Option<DomainEvent>, Malf
     }))
 }
 
+/// A call of the remote program, on either kind of connection (for the [`handshake`]).
+trait RemoteCall {
+    async fn remote(
+        &mut self,
+        what: &'static str,
+        procedure: u32,
+        args: &[u8],
+    ) -> Result<Vec<u8>, LibvirtError>;
+}
+
+impl RemoteCall for Connection {
+    async fn remote(
+        &mut self,
+        what: &'static str,
+        procedure: u32,
+        args: &[u8],
+    ) -> Result<Vec<u8>, LibvirtError> {
+        self.call(what, procedure, args).await
+    }
+}
+
+impl RemoteCall for &Client {
+    async fn remote(
+        &mut self,
+        what: &'static str,
+        procedure: u32,
+        args: &[u8],
+    ) -> Result<Vec<u8>, LibvirtError> {
+        self.call(what, REMOTE_PROGRAM, REMOTE_VERSION, procedure, args)
+            .await
+    }
+}
+
+async fn connect(path: &Path) -> Result<UnixStream, LibvirtError> {
+    UnixStream::connect(path)
+        .await
+        .map_err(|source| LibvirtError::Connect {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// Authenticates and opens `name` with `flags` (`VIR_CONNECT_RO` or 0).
+async fn handshake(c: &mut impl RemoteCall, name: &str, flags: u32) -> Result<(), LibvirtError> {
+    // The daemon says how it wants to be authenticated; for root on the local socket,
+    // polkit's answer is "allowed" without a prompt. SASL (prompts) is not supported, as in
+    // masakari-monitors' zero-prompt auth callback.
+    let auth = c.remote("auth_list", PROC_AUTH_LIST, &[]).await?;
+    let mut r = Reader::new(&auth);
+    let n = r.u32()?;
+    let types: Vec<u32> = (0..n.min(20)).map(|_| r.u32()).collect::<Result<_, _>>()?;
+    if types.contains(&AUTH_POLKIT) {
+        c.remote("auth_polkit", PROC_AUTH_POLKIT, &[]).await?;
+    }
+    let mut open = Writer::default();
+    open.optional_string(Some(name)).u32(flags);
+    c.remote("connect_open", PROC_CONNECT_OPEN, &open.0).await?;
+    Ok(())
+}
+
 impl Connection {
     /// Connects to the daemon's socket, opens `name` read-only and subscribes to the domain
     /// events the instancemonitor reports.
     pub async fn open(path: &Path, name: &str) -> Result<Self, LibvirtError> {
-        let stream = UnixStream::connect(path)
-            .await
-            .map_err(|source| LibvirtError::Connect {
-                path: path.display().to_string(),
-                source,
-            })?;
-        let (mut reader, writer) = stream.into_split();
+        let (mut reader, writer) = connect(path).await?.into_split();
         let (tx, frames) = mpsc::channel(256);
         tokio::spawn(async move {
             loop {
@@ -258,20 +394,7 @@ impl Connection {
             frames,
             serial: 0,
         };
-        // The daemon says how it wants to be authenticated; for root on the local socket,
-        // polkit's answer is "allowed" without a prompt. SASL (prompts) is not supported, as in
-        // masakari-monitors' zero-prompt auth callback.
-        let auth = conn.call("auth_list", PROC_AUTH_LIST, &[]).await?;
-        let mut r = Reader::new(&auth);
-        let n = r.u32()?;
-        let types: Vec<u32> = (0..n.min(20)).map(|_| r.u32()).collect::<Result<_, _>>()?;
-        if types.contains(&AUTH_POLKIT) {
-            conn.call("auth_polkit", PROC_AUTH_POLKIT, &[]).await?;
-        }
-        let mut open = Writer::default();
-        open.optional_string(Some(name)).u32(VIR_CONNECT_RO);
-        conn.call("connect_open", PROC_CONNECT_OPEN, &open.0)
-            .await?;
+        handshake(&mut conn, name, VIR_CONNECT_RO).await?;
         for (event_id, _) in SUBSCRIBED {
             let mut args = Writer::default();
             // The event id, then no domain filter (a null remote_domain pointer).
@@ -362,6 +485,149 @@ impl Connection {
     }
 }
 
+/// Replies awaited, by serial; `None` once the connection is gone.
+type Pending = Arc<Mutex<Option<HashMap<u32, oneshot::Sender<Frame>>>>>;
+
+/// A read-write connection on which calls are made concurrently: replies are matched to calls
+/// by serial, so one guest agent that is slow to answer does not hold up the others.
+#[derive(Debug)]
+pub struct Client {
+    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    pending: Pending,
+    serial: std::sync::atomic::AtomicU32,
+}
+
+/// Forgets a call's reply slot when the caller stops waiting (timeout, cancellation).
+struct Forget<'a>(&'a Pending, u32);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.0.lock()
+            && let Some(p) = p.as_mut()
+        {
+            p.remove(&self.1);
+        }
+    }
+}
+
+impl Client {
+    /// Connects to the daemon's socket and opens `name` read-write.
+    pub async fn open(path: &Path, name: &str) -> Result<Self, LibvirtError> {
+        let (mut reader, writer) = connect(path).await?.into_split();
+        let pending: Pending = Arc::new(Mutex::new(Some(HashMap::new())));
+        let routes = pending.clone();
+        tokio::spawn(async move {
+            while let Ok(f) = read_frame(&mut reader).await {
+                if f.kind != TYPE_REPLY {
+                    // Events and keepalives: this connection subscribes to neither.
+                    continue;
+                }
+                let waiting = routes
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.as_mut().and_then(|p| p.remove(&f.serial)));
+                if let Some(tx) = waiting {
+                    let _ = tx.send(f);
+                }
+            }
+            // Dropping the senders wakes every caller with `Closed`.
+            if let Ok(mut p) = routes.lock() {
+                *p = None;
+            }
+        });
+        let client = Self {
+            writer: tokio::sync::Mutex::new(writer),
+            pending,
+            serial: std::sync::atomic::AtomicU32::new(0),
+        };
+        handshake(&mut &client, name, 0).await?;
+        Ok(client)
+    }
+
+    async fn call(
+        &self,
+        what: &'static str,
+        program: u32,
+        version: u32,
+        procedure: u32,
+        args: &[u8],
+    ) -> Result<Vec<u8>, LibvirtError> {
+        let serial = self
+            .serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(1);
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut p = self.pending.lock().map_err(|_| LibvirtError::Closed)?;
+            p.as_mut().ok_or(LibvirtError::Closed)?.insert(serial, tx);
+        }
+        let _forget = Forget(&self.pending, serial);
+        let frame = frame(program, version, procedure, TYPE_CALL, serial, args);
+        self.writer.lock().await.write_all(&frame).await?;
+        let f = rx.await.map_err(|_| LibvirtError::Closed)?;
+        if f.status != STATUS_OK {
+            let (code, message) = error_message(&f.body);
+            return Err(LibvirtError::Refused {
+                call: what,
+                code,
+                message,
+            });
+        }
+        Ok(f.body)
+    }
+
+    /// The running domains.
+    pub async fn running_domains(&self) -> Result<Vec<DomainRef>, LibvirtError> {
+        let body = self
+            .call(
+                "connect_list_all_domains",
+                REMOTE_PROGRAM,
+                REMOTE_VERSION,
+                PROC_CONNECT_LIST_ALL_DOMAINS,
+                &list_running_args(),
+            )
+            .await?;
+        Ok(decode_domain_list(&body)?)
+    }
+
+    /// The live XML of `domain`.
+    pub async fn domain_xml(&self, domain: &DomainRef) -> Result<String, LibvirtError> {
+        let mut args = Writer::default();
+        domain.write(&mut args);
+        args.u32(0);
+        let body = self
+            .call(
+                "domain_get_xml_desc",
+                REMOTE_PROGRAM,
+                REMOTE_VERSION,
+                PROC_DOMAIN_GET_XML_DESC,
+                &args.0,
+            )
+            .await?;
+        Ok(Reader::new(&body).string()?)
+    }
+
+    /// Sends `command` (JSON) to the domain's QEMU guest agent and returns its answer;
+    /// libvirt gives up after `timeout_secs`.
+    pub async fn agent_command(
+        &self,
+        domain: &DomainRef,
+        command: &str,
+        timeout_secs: i32,
+    ) -> Result<Option<String>, LibvirtError> {
+        let body = self
+            .call(
+                "qemu_domain_agent_command",
+                QEMU_PROGRAM,
+                QEMU_VERSION,
+                QEMU_PROC_DOMAIN_AGENT_COMMAND,
+                &agent_command_args(domain, command, timeout_secs),
+            )
+            .await?;
+        Ok(Reader::new(&body).optional_string()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,5 +657,72 @@ mod tests {
         );
         assert!(decode_event(999, &w.0).unwrap().is_none());
         assert!(decode_event(318, &w.0[..10]).is_err());
+    }
+
+    fn vm1() -> DomainRef {
+        DomainRef {
+            name: "vm1".into(),
+            uuid: [
+                0x5c, 0x3f, 0x4b, 0x3e, 0x6d, 0x0e, 0x4b, 0x8f, 0x9a, 0x43, 0x0e, 0x6f, 0x1d, 0x2a,
+                0x7b, 0x10,
+            ],
+            id: 7,
+        }
+    }
+
+    #[test]
+    fn the_agent_command_is_domain_command_timeout_flags() {
+        let args = agent_command_args(&vm1(), r#"{"execute":"guest-ping"}"#, 2);
+        let mut want = vec![0, 0, 0, 3, b'v', b'm', b'1', 0];
+        want.extend_from_slice(&vm1().uuid);
+        want.extend_from_slice(&[0, 0, 0, 7]);
+        want.extend_from_slice(&[0, 0, 0, 24]);
+        want.extend_from_slice(br#"{"execute":"guest-ping"}"#);
+        want.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 0]);
+        assert_eq!(args, want);
+        let call = frame(QEMU_PROGRAM, QEMU_VERSION, 3, TYPE_CALL, 9, &args);
+        assert_eq!(
+            &call[..12],
+            &[0, 0, 0, 92, 0x20, 0x00, 0x80, 0x87, 0, 0, 0, 1]
+        );
+        assert_eq!(
+            &call[12..28],
+            &[0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn a_running_domain_list_decodes() {
+        assert_eq!(list_running_args(), vec![0, 0, 0, 1, 0, 0, 0, 16]);
+        let mut w = Writer::default();
+        w.u32(2);
+        vm1().write(&mut w);
+        DomainRef {
+            name: "instance-0000000a".into(),
+            uuid: [1; 16],
+            id: 12,
+        }
+        .write(&mut w);
+        w.u32(2);
+        let list = decode_domain_list(&w.0).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0], vm1());
+        assert_eq!(
+            list[0].uuid_string(),
+            "5c3f4b3e-6d0e-4b8f-9a43-0e6f1d2a7b10"
+        );
+        assert_eq!(
+            (list[1].name.as_str(), list[1].id),
+            ("instance-0000000a", 12)
+        );
+        assert!(decode_domain_list(&w.0[..20]).is_err());
+    }
+
+    #[test]
+    fn read_write_sockets_drop_the_ro_suffix() {
+        let (path, _) = rw_socket_for("qemu:///system");
+        assert!(!path.display().to_string().ends_with("-ro"), "{path:?}");
+        let (path, _) = rw_socket_for("qemu:///system?socket=/tmp/s");
+        assert_eq!(path, PathBuf::from("/tmp/s"));
     }
 }

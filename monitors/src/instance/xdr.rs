@@ -12,6 +12,19 @@ impl Writer {
         self
     }
 
+    /// A signed 32-bit word.
+    pub fn i32(&mut self, v: i32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+
+    /// A fixed-length opaque array, padded to 4 bytes.
+    pub fn fixed(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self.0.resize(self.0.len() + (4 - bytes.len() % 4) % 4, 0);
+        self
+    }
+
     /// A string.
     pub fn string(&mut self, s: &str) -> &mut Self {
         let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
@@ -108,5 +121,18 @@ mod tests {
         assert_eq!(r.optional_string().unwrap().as_deref(), Some("x"));
         assert_eq!(r.u32().unwrap(), 7);
         assert!(r.u32().is_err());
+    }
+
+    #[test]
+    fn negative_words_and_fixed_arrays_round_trip() {
+        let mut w = Writer::default();
+        w.i32(-2).fixed(&[1, 2, 3]).fixed(&[9; 16]);
+        assert_eq!(&w.0[..4], &[0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(&w.0[4..8], &[1, 2, 3, 0]);
+        assert_eq!(w.0.len(), 4 + 4 + 16);
+        let mut r = Reader::new(&w.0);
+        assert_eq!(r.i32().unwrap(), -2);
+        assert_eq!(r.fixed(3).unwrap(), &[1, 2, 3]);
+        assert_eq!(r.fixed(16).unwrap(), &[9; 16]);
     }
 }

@@ -2,6 +2,7 @@
 //! Network cases run agents in network namespaces made here (root and iproute2 needed:
 //! `scripts/setup/monitors.sh`).
 
+mod guest_agent;
 mod instance;
 mod lab;
 mod pacemaker;
@@ -41,6 +42,11 @@ impl Agent {
     /// program that enters namespaces and executes its arguments, such as `nsenter -t PID -m
     /// -n`); directly when `wrapper` is empty.
     pub fn start_under(command: &str, conf: &Path, wrapper: &[&str]) -> Self {
+        Self::start_filtered(command, conf, wrapper, "info")
+    }
+
+    /// [`Agent::start_under`] with `log_filter` as `RUST_LOG`.
+    pub fn start_filtered(command: &str, conf: &Path, wrapper: &[&str], log_filter: &str) -> Self {
         let log = conf.with_extension(format!("{command}.log"));
         let bin = env!("CARGO_BIN_EXE_lifeboat");
         let mut cmd = match wrapper.split_first() {
@@ -55,7 +61,7 @@ impl Agent {
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("LIFEBOAT__")) {
             cmd.env_remove(key);
         }
-        cmd.env("RUST_LOG", "info");
+        cmd.env("RUST_LOG", log_filter);
         let child = spawn_logged(&mut cmd, &log);
         Self { log, child }
     }
