@@ -62,6 +62,21 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// A monitor agent (runs on every compute node).
+    pub fn is_agent(&self) -> bool {
+        matches!(
+            self,
+            Self::Hostmonitor | Self::Processmonitor | Self::Instancemonitor | Self::Monitors
+        )
+    }
+
+    /// A long-running process: a service or an agent.
+    pub fn is_daemon(&self) -> bool {
+        self.is_agent() || matches!(self, Self::Serve | Self::Api | Self::Engine)
+    }
+}
+
 /// `lifeboat manage …`.
 #[derive(Debug, Subcommand)]
 pub enum ManageCommand {

@@ -20,17 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// daemons re-execute themselves once (same pid) with eager commit off.
 fn lean_allocator(cli: &cli::Cli) {
     const OPTION: &str = "MIMALLOC_ARENA_EAGER_COMMIT";
-    let daemon = matches!(
-        cli.command,
-        cli::Command::Serve
-            | cli::Command::Api
-            | cli::Command::Engine
-            | cli::Command::Hostmonitor
-            | cli::Command::Processmonitor
-            | cli::Command::Instancemonitor
-            | cli::Command::Monitors
-    );
-    if !daemon || std::env::var_os(OPTION).is_some() {
+    if !cli.command.is_daemon() || std::env::var_os(OPTION).is_some() {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {
@@ -47,10 +37,13 @@ fn lean_allocator(cli: &cli::Cli) {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     lean_allocator(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The agents run on every compute node and do little: one worker thread keeps them small (a
+    // current-thread runtime measured larger). The services get a worker per core.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if cli.command.is_agent() {
+        builder.worker_threads(1);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("lifeboat: starting the async runtime failed: {e}");
