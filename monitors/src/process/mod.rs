@@ -65,9 +65,33 @@ pub struct ProcessMonitor {
     list: Vec<ProcessEntry>,
 }
 
-/// Runs one command (whitespace-split, no shell); true on exit status 0. Output goes nowhere:
-/// a daemon the command forks would keep a pipe open for as long as it runs.
-async fn run_command(argv: &[String], what: &str, process: &str) -> bool {
+/// The command line that runs `argv`. A `run_as_root` command of an agent that is not root goes
+/// through `sudo -n` (never prompting: a missing sudoers rule fails the command at once, and is
+/// logged); otherwise the command runs as the agent's own user, as masakari-monitors' privsep
+/// runs a command without the flag.
+fn command_line(argv: &[String], run_as_root: bool, euid: Option<u32>) -> Vec<String> {
+    if argv.is_empty() || !run_as_root || euid == Some(0) {
+        return argv.to_vec();
+    }
+    ["sudo", "-n", "--"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(argv.iter().cloned())
+        .collect()
+}
+
+/// This process's effective user id, from `/proc/self/status`.
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Runs one command of `entry` (whitespace-split, no shell); true on exit status 0. Output goes
+/// nowhere: a daemon the command forks would keep a pipe open for as long as it runs.
+async fn run_command(entry: &ProcessEntry, argv: &[String], what: &str) -> bool {
+    let process = entry.process_name.as_str();
+    let argv = command_line(argv, entry.run_as_root, effective_uid());
     let Some((program, args)) = argv.split_first() else {
         return true;
     };
@@ -144,12 +168,11 @@ impl ProcessMonitor {
             if self.running(&entry.process_name) {
                 continue;
             }
-            let name = &entry.process_name;
-            if !run_command(&entry.pre_start_command, "pre_start_command", name).await {
+            if !run_command(&entry, &entry.pre_start_command, "pre_start_command").await {
                 continue;
             }
-            if run_command(&entry.start_command, "start_command", name).await {
-                run_command(&entry.post_start_command, "post_start_command", name).await;
+            if run_command(&entry, &entry.start_command, "start_command").await {
+                run_command(&entry, &entry.post_start_command, "post_start_command").await;
             }
         }
         loop {
@@ -199,9 +222,9 @@ impl ProcessMonitor {
         let name = &entry.process_name;
         let attempts = self.settings.restart_retries + 1;
         for attempt in 1..=attempts {
-            let ok = run_command(&entry.pre_restart_command, "pre_restart_command", name).await
-                && run_command(&entry.restart_command, "restart_command", name).await
-                && run_command(&entry.post_restart_command, "post_restart_command", name).await;
+            let ok = run_command(entry, &entry.pre_restart_command, "pre_restart_command").await
+                && run_command(entry, &entry.restart_command, "restart_command").await
+                && run_command(entry, &entry.post_restart_command, "post_restart_command").await;
             if ok && self.appears(name).await {
                 tracing::info!(process.name = %name, attempt, "process {name} restarted");
                 return true;
@@ -236,5 +259,38 @@ impl ProcessMonitor {
         let report = Report::process(&self.settings.hostname, event, name, self.clock.now());
         // A full outbox is logged by the outbox itself.
         let _ = self.outbox.push(&report).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn run_as_root_commands_of_an_unprivileged_agent_go_through_sudo_without_a_prompt() {
+        let restart = argv("systemctl restart nova-compute");
+        assert_eq!(
+            command_line(&restart, true, Some(1000)),
+            argv("sudo -n -- systemctl restart nova-compute")
+        );
+        assert_eq!(
+            command_line(&restart, true, None),
+            argv("sudo -n -- systemctl restart nova-compute")
+        );
+        assert_eq!(command_line(&restart, true, Some(0)), restart);
+        assert_eq!(command_line(&restart, false, Some(1000)), restart);
+        assert!(command_line(&[], true, Some(1000)).is_empty());
+    }
+
+    #[test]
+    fn the_effective_uid_is_read() {
+        use std::os::unix::fs::MetadataExt as _;
+        // The kernel gives /proc/self to the effective user.
+        let owner = std::fs::metadata("/proc/self").unwrap().uid();
+        assert_eq!(effective_uid(), Some(owner));
     }
 }
