@@ -35,8 +35,6 @@ const FIRST_SLACK: Duration = Duration::from_secs(5);
 /// What the last listing showed.
 #[derive(Debug)]
 struct Snapshot {
-    /// The number of the look it came from (0: none yet).
-    look: u64,
     /// Whether the listing answers (false: refused for good, or failing right now).
     listing: bool,
     /// The newest evacuation migration of each instance seen so far.
@@ -72,7 +70,6 @@ impl EvacuationWatch {
     /// are known as such, then only while a move waits.
     pub(crate) fn start(nova: Arc<dyn Compute>, host: String, started: DateTime<Utc>) -> Self {
         let (tx, _) = watch::channel(Snapshot {
-            look: 0,
             listing: true,
             newest: HashMap::new(),
         });
@@ -133,7 +130,6 @@ async fn list(shared: Arc<Shared>, nova: Arc<dyn Compute>, host: String, mut sin
                     since = since.max(newest - slack);
                 }
                 shared.tx.send_modify(|s| {
-                    s.look = look;
                     s.listing = true;
                     for m in found {
                         match s.newest.get_mut(&m.instance_uuid) {
@@ -154,7 +150,6 @@ async fn list(shared: Arc<Shared>, nova: Arc<dyn Compute>, host: String, mut sin
             Err(e) if !e.is_retryable() => {
                 tracing::warn!(host.name = %host, error = %e, "Nova refuses to list evacuation migrations; reading each moving instance instead (slower; the engine's user needs the os-migrations:index policy and compute microversion 2.59)");
                 shared.tx.send_modify(|s| {
-                    s.look = look;
                     s.listing = false;
                 });
                 return;
@@ -165,7 +160,6 @@ async fn list(shared: Arc<Shared>, nova: Arc<dyn Compute>, host: String, mut sin
                     failing = true;
                 }
                 shared.tx.send_modify(|s| {
-                    s.look = look;
                     s.listing = false;
                 });
             }
