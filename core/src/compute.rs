@@ -77,6 +77,22 @@ pub struct Hypervisor {
     pub memory_mb_used: u64,
 }
 
+/// An evacuation as Nova's migration records show it (`GET /os-migrations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvacuationMigration {
+    /// The record's id; a later evacuation of the same instance has a higher one.
+    pub id: u64,
+    /// The instance being evacuated.
+    pub instance_uuid: String,
+    /// `accepted`, `pre-migrating`, `done`, `completed`, `failed`, `error`, …
+    pub status: String,
+    /// Where it goes, once known (hidden from users without the `index:host` policy).
+    pub dest_compute: Option<String>,
+    /// When Nova last changed the record (Nova's clock, one-second resolution on some
+    /// databases); `None` for a record never changed since it was created.
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Why a Nova call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ComputeError {
@@ -176,6 +192,13 @@ pub trait Compute: Send + Sync + std::fmt::Debug {
     ) -> Result<(), ComputeError>;
     /// Hypervisor capacity, per compute host.
     async fn hypervisors(&self) -> Result<Vec<Hypervisor>, ComputeError>;
+    /// The evacuation migrations from `source` whose records changed at or after `since`
+    /// (Nova's clock), through every page.
+    async fn evacuation_migrations(
+        &self,
+        source: &str,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<EvacuationMigration>, ComputeError>;
 }
 
 /// Outbound HTTP for workflow webhooks (custom steps that call an operator's endpoint).

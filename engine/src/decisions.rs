@@ -244,6 +244,53 @@ pub fn evacuation_state(server: &Server, source: &str, original_vm_state: &str) 
     }
 }
 
+/// How Nova's evacuation migration record says an evacuation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationEnd {
+    /// `done` (rebuilt on the destination) or `completed` (and the source cleaned up).
+    Succeeded,
+    /// `failed` (the destination gave up) or `error` (the conductor found no host, …), as named.
+    Failed(String),
+}
+
+/// Whether a migration status is an end, and which. An evacuation's record goes `accepted` →
+/// `pre-migrating` → `done`, then `completed` once the source compute comes back; `failed` or
+/// `error` when it gives up. Anything else (including a status this code does not know) is
+/// still under way: the server record, looked at anyway now and then, has the last word.
+pub fn migration_end(status: &str) -> Option<MigrationEnd> {
+    match status {
+        "done" | "completed" => Some(MigrationEnd::Succeeded),
+        "failed" | "error" => Some(MigrationEnd::Failed(status.to_owned())),
+        _ => None,
+    }
+}
+
+/// Judges an evacuation from the server's fields and how Nova said its migration ended, if
+/// it did. A migration that failed leaves the server settled (no task) wherever it stayed,
+/// often not in error (Nova rolls back a failed claim): waiting longer would only run into
+/// the deadline. A failed migration with the server still busy is judged on the next look.
+pub fn evacuation_verdict(
+    server: &Server,
+    source: &str,
+    original_vm_state: &str,
+    migration: Option<&MigrationEnd>,
+) -> Evacuation {
+    match (
+        evacuation_state(server, source, original_vm_state),
+        migration,
+    ) {
+        (Evacuation::Moving, Some(MigrationEnd::Failed(status))) if server.task_state.is_none() => {
+            Evacuation::Failed(format!(
+                "Nova's evacuation of instance {} ended {status}; it is {} on host {}",
+                server.id,
+                server.vm_state,
+                server.host.as_deref().unwrap_or("(none)")
+            ))
+        }
+        (state, _) => state,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -485,6 +532,69 @@ mod tests {
             evacuation_state(&s, "h1", "active"),
             Evacuation::Failed(_)
         ));
+    }
+
+    #[test]
+    fn migration_statuses_end_evacuations_only_when_nova_is_done_with_them() {
+        for status in [
+            "accepted",
+            "pre-migrating",
+            "migrating",
+            "queued",
+            "",
+            "new-in-nova",
+        ] {
+            assert_eq!(migration_end(status), None, "{status}");
+        }
+        for status in ["done", "completed"] {
+            assert_eq!(
+                migration_end(status),
+                Some(MigrationEnd::Succeeded),
+                "{status}"
+            );
+        }
+        for status in ["failed", "error"] {
+            assert_eq!(
+                migration_end(status),
+                Some(MigrationEnd::Failed(status.into())),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_migration_fails_the_evacuation_once_the_server_settles() {
+        let failed = MigrationEnd::Failed("failed".into());
+        let mut s = server("x", &[], "active");
+        s.host = Some("h1".into());
+        s.task_state = Some("rebuilding".into());
+        assert_eq!(
+            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            Evacuation::Moving,
+            "Nova has not put the server back yet"
+        );
+        s.task_state = None;
+        assert!(matches!(
+            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            Evacuation::Failed(why) if why.contains("ended failed")
+        ));
+        assert_eq!(
+            evacuation_verdict(&s, "h1", "active", None),
+            Evacuation::Moving,
+            "without the migration, only the deadline ends it"
+        );
+        // The server record has the last word: settled elsewhere is done, whatever the record.
+        s.host = Some("h2".into());
+        assert_eq!(
+            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            Evacuation::Done { host: "h2".into() }
+        );
+        s.host = Some("h1".into());
+        assert_eq!(
+            evacuation_verdict(&s, "h1", "active", Some(&MigrationEnd::Succeeded)),
+            Evacuation::Moving,
+            "a done record with the server not yet moved is looked at again"
+        );
     }
 
     #[test]

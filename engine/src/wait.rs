@@ -46,7 +46,7 @@ where
     Fut: Future<Output = Result<Look<T>, E>>,
 {
     let started = Instant::now();
-    let mut pause = FIRST_LOOK.min(max_interval.max(Duration::from_millis(10)));
+    let mut pause = first_pause(max_interval);
     loop {
         match look().await.map_err(WaitError::Look)? {
             Look::Done(value) => return Ok(value),
@@ -58,8 +58,18 @@ where
             return Err(WaitError::Timeout(deadline));
         }
         tokio::time::sleep(pause.min(deadline - elapsed)).await;
-        pause = (pause + pause / 2).min(max_interval.max(FIRST_LOOK));
+        pause = next_pause(pause, max_interval);
     }
+}
+
+/// The first pause between looks.
+pub(crate) fn first_pause(max_interval: Duration) -> Duration {
+    FIRST_LOOK.min(max_interval.max(Duration::from_millis(10)))
+}
+
+/// The pause after `pause`: half as long again, up to `max_interval`.
+pub(crate) fn next_pause(pause: Duration, max_interval: Duration) -> Duration {
+    (pause + pause / 2).min(max_interval.max(FIRST_LOOK))
 }
 
 #[cfg(test)]

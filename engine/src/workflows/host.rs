@@ -11,10 +11,15 @@ use lifeboat_core::model::{Host, RecoveryMethod, VMove, VMoveStatus, VMoveType};
 use lifeboat_core::store::{HostFilter, ListQuery, NewVMove, VMoveUpdate};
 use tokio::sync::Semaphore;
 
+use super::evacuation_watch::{Cue, EvacuationWatch, Waiter};
 use super::{Ctx, Outcome, custom};
-use crate::decisions::{self, Evacuation, Selection, Target};
+use crate::decisions::{self, Evacuation, MigrationEnd, Selection, Target};
 use crate::policy::{Fencing, Placement};
 use crate::wait::{self, Look, WaitError};
+
+/// A moving instance is read every this many `verify_interval`s even while the evacuation
+/// watch says nothing, so progress never rests on the migration listing alone.
+const FALLBACK_LOOKS: u32 = 5;
 
 /// The result of moving one instance.
 #[derive(Debug, Clone)]
@@ -405,11 +410,14 @@ async fn evacuate(
         RecoveryMethod::AutoPriority => (false, true),
         RecoveryMethod::RhPriority => (true, true),
     };
+    // One watch for every move of this recovery, both methods included.
+    let watch = EvacuationWatch::start(nova.clone(), ctx.host.name.clone(), ctx.now());
+    let watch = &watch;
     let run = |reserved: bool, moves: Vec<VMove>| async move {
         if reserved {
-            with_reserved_hosts(ctx, nova, moves, servers).await
+            with_reserved_hosts(ctx, nova, watch, moves, servers).await
         } else {
-            automatically(ctx, nova, moves, servers).await
+            automatically(ctx, nova, watch, moves, servers).await
         }
     };
     let name = |reserved: bool| if reserved { "reserved_host" } else { "auto" };
@@ -431,6 +439,7 @@ async fn evacuate(
 async fn automatically(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
     moves: Vec<VMove>,
     servers: &HashMap<String, Server>,
 ) -> Result<Vec<(VMove, String)>, Outcome> {
@@ -464,7 +473,7 @@ async fn automatically(
                 .collect()
         }
     };
-    let failed = evacuate_batch(ctx, nova, moves, targets, servers).await;
+    let failed = evacuate_batch(ctx, nova, watch, moves, targets, servers).await;
     finish_step(step, &failed, "auto").await;
     Ok(failed)
 }
@@ -536,6 +545,7 @@ async fn segment_targets(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<Vec<T
 async fn with_reserved_hosts(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
     moves: Vec<VMove>,
     servers: &HashMap<String, Server>,
 ) -> Result<Vec<(VMove, String)>, Outcome> {
@@ -594,7 +604,7 @@ async fn with_reserved_hosts(
         };
         let targets = vec![Some(spare.name.clone()); remaining.len()];
         let count = remaining.len();
-        failed = evacuate_batch(ctx, nova, remaining, targets, servers).await;
+        failed = evacuate_batch(ctx, nova, watch, remaining, targets, servers).await;
         if failed.len() == count {
             step.progress(
                 0.5,
@@ -693,6 +703,7 @@ async fn deactivate_spare(
 async fn evacuate_batch(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
     moves: Vec<VMove>,
     targets: Vec<Option<String>>,
     servers: &HashMap<String, Server>,
@@ -709,7 +720,7 @@ async fn evacuate_batch(
                 )),
                 target => {
                     let original = servers.get(&m.instance_uuid).map(|s| s.vm_state.as_str());
-                    move_one(ctx, nova, &m, target, original).await
+                    move_one(ctx, nova, watch, &m, target, original).await
                 }
             };
             // Recorded as each move ends, so progress shows while the others still run.
@@ -767,6 +778,7 @@ async fn record_move(ctx: &Ctx<'_>, m: &VMove, result: Moved) -> Option<String> 
 async fn move_one(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
     m: &VMove,
     target: Option<&str>,
     known_state: Option<&str>,
@@ -820,26 +832,25 @@ async fn move_one(
         }
     }
     let expect = original.clone().unwrap_or_else(|| "active".into());
-    let settled = wait::until(p.instance_timeout, p.verify_interval, || async {
-        let Some(s) = look_at(nova, id, &last_error).await? else {
-            return Ok(Look::Pending);
-        };
-        Ok::<_, ComputeError>(match decisions::evacuation_state(&s, source, &expect) {
-            Evacuation::Done { host } => Look::Done(host),
-            Evacuation::Failed(why) => Look::Failed(why),
-            // Resumed without knowing the original state: a settled stopped instance is done too.
-            Evacuation::Moving
-                if original.is_none()
-                    && s.task_state.is_none()
-                    && s.vm_state == "stopped"
-                    && s.host.as_deref().is_some_and(|h| h != source) =>
-            {
-                Look::Done(s.host.clone().unwrap_or_default())
-            }
-            Evacuation::Moving => Look::Pending,
-        })
-    })
-    .await;
+    let judge = |s: &Server, ended: Option<&MigrationEnd>| match decisions::evacuation_verdict(
+        s, source, &expect, ended,
+    ) {
+        Evacuation::Done { host } => Look::Done(host),
+        Evacuation::Failed(why) => Look::Failed(why),
+        // Resumed without knowing the original state: a settled stopped instance is done too.
+        Evacuation::Moving
+            if original.is_none()
+                && s.task_state.is_none()
+                && s.vm_state == "stopped"
+                && s.host.as_deref().is_some_and(|h| h != source) =>
+        {
+            Look::Done(s.host.clone().unwrap_or_default())
+        }
+        Evacuation::Moving => Look::Pending,
+    };
+    // Already moving or moved (a resumed recovery): what was just read may say it is done.
+    let read = (moved_already || rebuilding).then_some(&server);
+    let settled = settle(nova, watch.waiter(id), read, p, &last_error, judge).await;
     match settled {
         Ok(host) => {
             if original.as_deref() == Some("error") {
@@ -850,6 +861,59 @@ async fn move_one(
             Moved::To(host)
         }
         Err(e) => Moved::Failed(failure(e, &last_error)),
+    }
+}
+
+/// Waits for an evacuated instance to settle, until `instance_timeout`: reads the server when
+/// the watch says its migration ended, and every [`FALLBACK_LOOKS`] `verify_interval`s anyway.
+/// Once the listing does not answer, or told its end but the server is not settled yet (the
+/// conductor closes a failed migration before it puts the server back), reads it as often as
+/// it always did.
+/// `read`: the server as just read, if it was already moving or moved.
+async fn settle(
+    nova: &Arc<dyn Compute>,
+    mut waiter: Waiter,
+    read: Option<&Server>,
+    p: &crate::policy::HostPolicy,
+    last_error: &std::sync::Mutex<Option<String>>,
+    judge: impl Fn(&Server, Option<&MigrationEnd>) -> Look<String>,
+) -> Result<String, WaitError<ComputeError>> {
+    match read.map(|s| judge(s, None)) {
+        Some(Look::Done(host)) => return Ok(host),
+        Some(Look::Failed(why)) => return Err(WaitError::Failed(why)),
+        Some(Look::Pending) | None => {}
+    }
+    let id = waiter.instance().to_owned();
+    let started = tokio::time::Instant::now();
+    let mut pause = wait::first_pause(p.verify_interval);
+    let mut ended: Option<MigrationEnd> = None;
+    loop {
+        let elapsed = started.elapsed();
+        if elapsed >= p.instance_timeout {
+            return Err(WaitError::Timeout(p.instance_timeout));
+        }
+        let polling = ended.is_some() || !waiter.listing();
+        let wait = if polling {
+            let now = pause;
+            pause = wait::next_pause(pause, p.verify_interval);
+            now
+        } else {
+            p.verify_interval * FALLBACK_LOOKS
+        };
+        if let Cue::Ended(end) = waiter.cue(wait.min(p.instance_timeout - elapsed)).await {
+            ended = Some(end);
+        }
+        let Some(s) = look_at(nova, &id, last_error)
+            .await
+            .map_err(WaitError::Look)?
+        else {
+            continue;
+        };
+        match judge(&s, ended.as_ref()) {
+            Look::Done(host) => return Ok(host),
+            Look::Failed(why) => return Err(WaitError::Failed(why)),
+            Look::Pending => {}
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The recovery workflows and what they share.
 
 mod custom;
+mod evacuation_watch;
 mod host;
 mod instance;
 mod process;

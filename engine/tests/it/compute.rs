@@ -1,11 +1,11 @@
 //! `FakeCompute`: a Nova that keeps services and servers in memory and moves an evacuated
-//! server to its target at once. Test code only.
+//! server to its target at once (its migration record reads `done`). Test code only.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use lifeboat_core::compute::{
-    Aggregate, Compute, ComputeError, ComputeService, Hypervisor, Server,
+    Aggregate, Compute, ComputeError, ComputeService, EvacuationMigration, Hypervisor, Server,
 };
 
 #[derive(Debug, Default)]
@@ -14,6 +14,9 @@ struct State {
     servers: HashMap<String, Server>,
     evacuations: Vec<(String, Option<String>)>,
     forced_down: Vec<String>,
+    /// The HTTP status migration listings are refused with, if they are.
+    refuse_migrations: Option<u16>,
+    migration_listings: usize,
 }
 
 /// The fake.
@@ -62,6 +65,16 @@ impl FakeCompute {
     /// The evacuations asked for, in order.
     pub fn evacuations(&self) -> Vec<(String, Option<String>)> {
         self.state.lock().unwrap().evacuations.clone()
+    }
+
+    /// Refuses to list migrations from now on, as a Nova whose policy forbids it does.
+    pub fn refuse_migration_listings(&self, status: u16) {
+        self.state.lock().unwrap().refuse_migrations = Some(status);
+    }
+
+    /// How many times migrations were listed.
+    pub fn migration_listings(&self) -> usize {
+        self.state.lock().unwrap().migration_listings
     }
 
     /// Services forced down, in order.
@@ -178,6 +191,34 @@ impl Compute for FakeCompute {
 
     async fn remove_host_from_aggregate(&self, _a: &str, _h: &str) -> Result<(), ComputeError> {
         Ok(())
+    }
+
+    async fn evacuation_migrations(
+        &self,
+        source: &str,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<EvacuationMigration>, ComputeError> {
+        let mut s = self.state.lock().unwrap();
+        s.migration_listings += 1;
+        if let Some(status) = s.refuse_migrations {
+            return Err(ComputeError::Refused {
+                action: format!("listing the evacuation migrations from host {source}"),
+                status,
+                message: "Policy doesn't allow os_compute_api:os-migrations:index to be performed."
+                    .into(),
+            });
+        }
+        Ok(s.evacuations
+            .iter()
+            .enumerate()
+            .map(|(i, (id, target))| EvacuationMigration {
+                id: i as u64 + 1,
+                instance_uuid: id.clone(),
+                status: "done".into(),
+                dest_compute: Some(target.clone().unwrap_or_else(|| "elsewhere".into())),
+                updated_at: Some(chrono::Utc::now()),
+            })
+            .collect())
     }
 
     async fn hypervisors(&self) -> Result<Vec<Hypervisor>, ComputeError> {

@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::compute::FakeCompute;
 
-struct Stack {
-    store: Arc<dyn Store>,
-    nova: Arc<FakeCompute>,
+pub(crate) struct Stack {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) nova: Arc<FakeCompute>,
     sealer: KeySealer,
     segment: uuid::Uuid,
     cancel: CancellationToken,
@@ -38,7 +38,7 @@ fn name(s: &str) -> Name {
 impl Stack {
     /// A segment with hosts compute-1 (which fails) and compute-2, one server on compute-1,
     /// and an engine running.
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::sqlite_from_path(&dir.path().join("e.sqlite").display().to_string());
         let store = lifeboat_store::open(
@@ -159,7 +159,7 @@ impl Stack {
     }
 
     /// Reports compute-1 down and waits for the engine to settle the notification.
-    async fn host_fails(&self) -> Notification {
+    pub(crate) async fn host_fails(&self) -> Notification {
         let payload: BTreeMap<String, String> = [
             ("event", "STOPPED"),
             ("host_status", "NORMAL"),

@@ -8,4 +8,5 @@
 )]
 
 mod compute;
+mod evacuation;
 mod fencing;
