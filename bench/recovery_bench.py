@@ -25,7 +25,8 @@ request reached Nova, "Nova span" from then to the last ACTIVE. Between runs com
 again, its service un-forced and enabled, and the servers are deleted.
 
 Environment: LIFEBOAT_BIN, MASAKARI_VENV, LIFEBOAT_TEST_ROOT (venvs of scripts/setup/python.sh),
-SIZES (default "1,20,100"), MASAKARI_SIZES (default "1,20"; add 100 for ~20 more minutes),
+SIZES (default "1,20,100"), ALL_AT_ONCE_SIZES (sizes that also run "nova alone, all at once";
+default SIZES), MASAKARI_SIZES (default "1,20"; add 100 for ~20 more minutes),
 MASAKARI_WAIT0 (1: also Masakari with wait 0; default 1), REPEAT (runs of nova alone and
 lifeboat per size; medians are compared; default 1), KEEP (1: keep the work directory).
 """
@@ -53,6 +54,7 @@ MASAKARI_VENV = os.environ["MASAKARI_VENV"]
 SIZES = [int(x) for x in os.environ.get("SIZES", "1,20,100").split(",") if x]
 MASAKARI_SIZES = [int(x) for x in os.environ.get("MASAKARI_SIZES", "1,20").split(",") if x]
 MASAKARI_WAIT0 = os.environ.get("MASAKARI_WAIT0", "1") == "1"
+ALL_AT_ONCE_SIZES = [int(x) for x in os.environ.get("ALL_AT_ONCE_SIZES", ",".join(map(str, SIZES))).split(",") if x]
 REPEAT = int(os.environ.get("REPEAT", "1"))
 SOURCE, HOSTS = "compute-1", ("compute-1", "compute-2", "compute-3")
 REGION = "RegionOne"
@@ -609,8 +611,9 @@ def main():
         log("Nova at %s, Lifeboat and %d Masakari up" % (nova.url, len(masakaris)))
         for n in SIZES:
             for _ in range(REPEAT):
-                log("N=%d: nova alone, all at once" % n)
-                rows.append(nova_alone(nova, n))
+                if n in ALL_AT_ONCE_SIZES:
+                    log("N=%d: nova alone, all at once" % n)
+                    rows.append(nova_alone(nova, n))
                 if n > LIFEBOAT_THREADS:
                     log("N=%d: nova alone, %d at a time" % (n, LIFEBOAT_THREADS))
                     rows.append(nova_alone(nova, n, LIFEBOAT_THREADS))

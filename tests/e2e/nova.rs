@@ -372,6 +372,31 @@ impl Novasim {
             .collect()
     }
 
+    /// Deletes every server on a host and waits until they are gone.
+    pub async fn delete_servers_on(&self, host: &str) {
+        for id in self.servers_on(host).await {
+            self.call(
+                reqwest::Method::DELETE,
+                &format!("/servers/{id}"),
+                "2.53",
+                None,
+            )
+            .await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = self.servers_on(host).await;
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "servers on {host} not deleted: {left:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Disables a host's compute service (how a reserved host waits).
     pub async fn disable(&self, host: &str) {
         let id = self.service(host).await["id"].as_str().unwrap().to_owned();

@@ -795,6 +795,8 @@ async fn engine_crash_mid_evacuation(nova: &mut Novasim, ha: &Ha, mut server: Se
     ha.host(&seg, "compute-2", false).await;
     ha.host(&seg, "compute-3", false).await;
     ha.host(&seg, "compute-4", false).await;
+    // Earlier scenarios' instances would be evacuated too; this one is about its own.
+    nova.delete_servers_on("compute-2").await;
     let ids = nova
         .boot("compute-2", "crash", 12, json!({"HA_Enabled": "True"}))
         .await;
