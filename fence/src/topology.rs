@@ -133,9 +133,9 @@ impl TopologyFencer {
             started_at,
         };
         if succeeded {
-            tracing::info!(host.name = host, device = %config.name, level = config.level, action = action.as_str(), duration_ms = duration.as_millis() as u64, "{}", attempt.message);
+            tracing::info!(host.name = host, device.name = %config.name, level = config.level, action = action.as_str(), duration_ms = duration.as_millis() as u64, "{}", attempt.message);
         } else {
-            tracing::warn!(host.name = host, device = %config.name, level = config.level, action = action.as_str(), duration_ms = duration.as_millis() as u64, "fence device failed: {}", attempt.message);
+            tracing::warn!(host.name = host, device.name = %config.name, level = config.level, action = action.as_str(), duration_ms = duration.as_millis() as u64, "fence device failed: {}", attempt.message);
         }
         if let Err(e) = self
             .store

@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod fence;
 mod keystone;
+mod logging_fields;
 mod monitors;
 mod nova;
 mod recovery;

@@ -137,7 +137,7 @@ pub(crate) async fn create(
         .store
         .create_fence_device(host.uuid, device, state.inner.clock.now())
         .await?;
-    tracing::info!(host.name = %host.name, device = %created.name, level = created.level, driver = %created.driver, "fence device created");
+    tracing::info!(host.name = %host.name, device.name = %created.name, level = created.level, driver = %created.driver, "fence device created");
     Ok((StatusCode::CREATED, device_body(&created)))
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn update(
         .store
         .update_fence_device(host.uuid, uuid, update, state.inner.clock.now())
         .await?;
-    tracing::info!(host.name = %host.name, device = %changed.name, "fence device updated");
+    tracing::info!(host.name = %host.name, device.name = %changed.name, "fence device updated");
     Ok(device_body(&changed))
 }
 

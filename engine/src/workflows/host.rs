@@ -826,7 +826,7 @@ async fn move_one(
         {
             return Moved::Failed(format!("recording the start of the move failed: {e}"));
         }
-        tracing::info!(server.id = %id, host.name = source, target = target.unwrap_or("(scheduler)"), "evacuating");
+        tracing::info!(instance.uuid = %id, host.name = source, target = target.unwrap_or("(scheduler)"), "evacuating");
         if let Err(e) = nova.evacuate(id, target).await {
             return Moved::Failed(e.to_string());
         }
@@ -926,7 +926,7 @@ async fn look_at(
     match nova.get_server(id).await {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.is_retryable() => {
-            tracing::warn!(server.id = %id, error = %e, "reading the server failed; looking again");
+            tracing::warn!(instance.uuid = %id, error = %e, "reading the server failed; looking again");
             *last_error
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e.to_string());

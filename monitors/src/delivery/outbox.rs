@@ -256,7 +256,7 @@ impl Outbox {
                                 .map(str::to_owned)
                         })
                         .unwrap_or_default();
-                    tracing::info!(notification.uuid = %uuid, notification.type = kind, host.name = host, duration_ms, "{}: report delivered", self.agent);
+                    tracing::info!(notification.id = %uuid, notification.type = kind, host.name = host, duration_ms, "{}: report delivered", self.agent);
                     self.forget(&path);
                     failures = 0;
                 }
@@ -290,10 +290,10 @@ impl Outbox {
                 Verdict::Retry => {
                     match &answer {
                         Ok(a) => {
-                            tracing::warn!(status = a.status, reason = %fault_message(&a.body), notification.type = kind, host.name = host, pending = self.pending(), "{}: delivery failed; will retry", self.agent)
+                            tracing::warn!(status = a.status, reason = %fault_message(&a.body), notification.type = kind, host.name = host, outbox.pending = self.pending(), "{}: delivery failed; will retry", self.agent)
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, notification.type = kind, host.name = host, pending = self.pending(), "{}: the API is unreachable; will retry", self.agent)
+                            tracing::warn!(error = %e, notification.type = kind, host.name = host, outbox.pending = self.pending(), "{}: the API is unreachable; will retry", self.agent)
                         }
                     }
                     if self.sleep(&mut failures, &cancel).await {
