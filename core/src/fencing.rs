@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use crate::config::Secret;
 use crate::model::NewFenceDevice;
 
-/// A host's power state as its BMC or PDU reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A host's power state as its BMC or PDU reports it (`on` / `off` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PowerState {
     /// Powered on.
     On,
@@ -26,8 +27,9 @@ pub fn power_word(state: PowerState) -> &'static str {
     }
 }
 
-/// What to do to a host's power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to do to a host's power (the fence-agent spelling on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PowerAction {
     /// Read the state only.
     Status,

@@ -43,16 +43,29 @@ pub struct AgentMetadata {
     pub actions: Vec<String>,
 }
 
+/// Why an agent's metadata could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// It is not XML.
+    #[error("{0}")]
+    ParseXml(#[from] roxmltree::Error),
+    /// It is XML, but not an agent's metadata.
+    #[error("the root element is <{root}>, not <resource-agent>")]
+    NotAgentMetadata {
+        /// The root element's name.
+        root: String,
+    },
+}
+
 impl AgentMetadata {
     /// Parses the XML of `action=metadata`.
-    pub fn parse(xml: &str) -> Result<Self, String> {
-        let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
+    pub fn parse(xml: &str) -> Result<Self, MetadataError> {
+        let doc = roxmltree::Document::parse(xml)?;
         let root = doc.root_element();
         if root.tag_name().name() != "resource-agent" {
-            return Err(format!(
-                "the root element is <{}>, not <resource-agent>",
-                root.tag_name().name()
-            ));
+            return Err(MetadataError::NotAgentMetadata {
+                root: root.tag_name().name().to_owned(),
+            });
         }
         let parameters = root
             .descendants()
@@ -250,12 +263,12 @@ impl AgentRunner {
             return Ok(m);
         }
         let (code, stdout, _) = self.exec(agent, "metadata", &[], None).await?;
-        let parsed = AgentMetadata::parse(&stdout).map_err(|reason| AgentError::ReadMetadata {
+        let parsed = AgentMetadata::parse(&stdout).map_err(|e| AgentError::ReadMetadata {
             agent: agent.to_owned(),
             reason: if code == 0 {
-                reason
+                e.to_string()
             } else {
-                format!("exit code {code}: {reason}")
+                format!("exit code {code}: {e}")
             },
         })?;
         let parsed = Arc::new(parsed);
@@ -435,8 +448,16 @@ mod tests {
             m.check(&[p("ip", "x"), p("auth", "sha1")]),
             Err(AgentError::InvalidValue { .. })
         ));
-        assert!(AgentMetadata::parse("<other/>").is_err());
-        assert!(AgentMetadata::parse("not xml").is_err());
+        assert_eq!(
+            AgentMetadata::parse("<other/>"),
+            Err(MetadataError::NotAgentMetadata {
+                root: "other".into()
+            })
+        );
+        assert!(matches!(
+            AgentMetadata::parse("not xml"),
+            Err(MetadataError::ParseXml(_))
+        ));
     }
 
     #[test]

@@ -182,15 +182,7 @@ fn fault_message(body: &str) -> String {
 }
 
 fn query_escape(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 fn decode<T: serde::de::DeserializeOwned>(action: &str, value: Value) -> Result<T, ComputeError> {
@@ -730,7 +722,11 @@ mod tests {
     #[test]
     fn query_values_are_escaped() {
         assert_eq!(query_escape("compute-1.example"), "compute-1.example");
-        assert_eq!(query_escape("a b&c"), "a%20b%26c");
+        assert_eq!(query_escape("a b&c"), "a+b%26c");
+        assert_eq!(
+            query_escape("2026-12-01T15:41:22+00:00"),
+            "2026-12-01T15%3A41%3A22%2B00%3A00"
+        );
     }
 
     #[test]

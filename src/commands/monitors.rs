@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use lifeboat_core::clock::SystemClock;
 use lifeboat_monitors::config::MonitorsConfig;
 use lifeboat_monitors::delivery::{
-    ApiAnswer, ApiMethod, ApiRequests, NotificationApi, Outbox, OutboxSettings,
+    ApiAnswer, ApiCallError, ApiMethod, ApiRequests, NotificationApi, Outbox, OutboxSettings,
 };
 use lifeboat_monitors::host::PowerCheck;
 use lifeboat_monitors::host::api_power::ApiPowerStatus;
@@ -72,7 +72,7 @@ impl ApiRequests for HaApi {
         path: &str,
         microversion: Option<&str>,
         body: Option<&serde_json::Value>,
-    ) -> Result<ApiAnswer, String> {
+    ) -> Result<ApiAnswer, ApiCallError> {
         let method = match method {
             ApiMethod::Get => reqwest::Method::GET,
             ApiMethod::Post => reqwest::Method::POST,
@@ -81,13 +81,13 @@ impl ApiRequests for HaApi {
             .request(method, path, microversion, body)
             .await
             .map(|(status, body)| ApiAnswer { status, body })
-            .map_err(|e| e.to_string())
+            .map_err(ApiCallError::call)
     }
 }
 
 #[async_trait::async_trait]
 impl NotificationApi for HaApi {
-    async fn post_notification(&self, body: &serde_json::Value) -> Result<ApiAnswer, String> {
+    async fn post_notification(&self, body: &serde_json::Value) -> Result<ApiAnswer, ApiCallError> {
         self.request(ApiMethod::Post, "/notifications", None, Some(body))
             .await
     }
@@ -167,7 +167,7 @@ fn power_check(config: &MonitorsConfig, api: &Arc<HaApi>) -> PowerCheck {
         return PowerCheck::disabled();
     }
     PowerCheck {
-        fencer: Some(Arc::new(ApiPowerStatus::new(api.clone()))),
+        reader: Some(Arc::new(ApiPowerStatus::new(api.clone()))),
         retries: h.ipmi_retry_max,
         interval: h.ipmi_retry_interval.0,
         timeout: h.ipmi_timeout.0,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use lifeboat_core::fencing::{FenceError, PowerAction};
 use lifeboat_core::model::{FenceDevice, Host, NewFenceDevice};
 use lifeboat_core::wire::{
-    FenceAttemptView, FenceDeviceView, FenceRecordView, check_fence_device,
+    FenceAttemptView, FenceDeviceView, FenceRecordView, PowerBody, PowerView, check_fence_device,
     parse_create_fence_device, parse_power_action, parse_update_fence_device,
 };
 use serde_json::{Value, json};
@@ -240,7 +240,7 @@ pub(crate) async fn action(
     version: Microversion,
     Path(path): Path<HostPath>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PowerBody>, ApiError> {
     let action: PowerAction = parse_power_action(&body)?;
     let rule = match action {
         PowerAction::Status => "os_masakari_api:os-hosts:power:status",
@@ -258,14 +258,13 @@ pub(crate) async fn action(
     tracing::info!(host.name = %host.name, action = action.as_str(), "power action requested");
     match fencer.power(&host.name, action).await {
         Ok(report) => {
-            let attempts: Vec<FenceAttemptView> =
-                report.attempts.iter().map(FenceAttemptView::from).collect();
-            Ok(Json(json!({ "power": {
-                "host": host.name,
-                "action": action.as_str(),
-                "state": lifeboat_core::fencing::power_word(report.state),
-                "attempts": attempts,
-            }})))
+            let power = PowerView {
+                host: host.name,
+                action,
+                state: report.state,
+                attempts: report.attempts.iter().map(FenceAttemptView::from).collect(),
+            };
+            Ok(Json(PowerBody { power }))
         }
         Err(FenceError::NoDevice { host }) => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::requests::{Fields, nullable};
 use super::time_format::{optional, required};
 use crate::config::Secret;
-use crate::fencing::{FenceAttempt, PowerAction};
+use crate::fencing::{FenceAttempt, PowerAction, PowerState};
 use crate::model::{FenceDevice, FenceDeviceUpdate, FenceDriver, FenceRecord, NewFenceDevice};
 use crate::validation::{MAX_NAME_LEN, Name, ValidationError, is_printable};
 
@@ -451,6 +451,27 @@ impl From<&FenceAttempt> for FenceAttemptView {
             duration_ms: u64::try_from(a.duration.as_millis()).unwrap_or(u64::MAX),
         }
     }
+}
+
+/// `{"power": {...}}`: what a power action did (the answer to `POST …/hosts/{id}/action`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerBody {
+    /// The action's outcome.
+    pub power: PowerView,
+}
+
+/// One power action's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerView {
+    /// The host's name.
+    pub host: String,
+    /// The action run.
+    pub action: PowerAction,
+    /// The power state read after it.
+    pub state: PowerState,
+    /// Each device tried, in order.
+    #[serde(default)]
+    pub attempts: Vec<FenceAttemptView>,
 }
 
 /// `POST …/hosts/{id}/action` with `{"power": "status" | "off" | "on" | "reboot"}`.

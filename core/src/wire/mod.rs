@@ -4,15 +4,17 @@
 //! turn a request body into validated domain values with Masakari's error messages. Field names
 //! follow Masakari exactly, even where Rust would name them differently.
 
+mod envelopes;
 mod fence;
 mod requests;
 mod time_format;
 mod views;
 
+pub use envelopes::{FenceDevicesPage, HostsPage, NotificationBody, SegmentsPage};
 pub use fence::{
     FenceAttemptView, FenceDeviceChange, FenceDeviceRequest, FenceDeviceView, FenceRecordView,
-    MAX_FENCE_LEVEL, check_fence_device, parse_create_fence_device, parse_power_action,
-    parse_update_fence_device,
+    MAX_FENCE_LEVEL, PowerBody, PowerView, check_fence_device, parse_create_fence_device,
+    parse_power_action, parse_update_fence_device,
 };
 pub use requests::{
     CreateNotification, CreateNotificationBody, parse_create_host, parse_create_notification,

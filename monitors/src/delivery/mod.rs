@@ -135,12 +135,28 @@ pub struct ApiAnswer {
     pub body: String,
 }
 
+/// Why a call got no answer from the API (an answer, whatever its status, is an [`ApiAnswer`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiCallError {
+    /// The request was not sent or its answer not read: connection, TLS, timeout, or getting
+    /// a token. Always worth retrying.
+    #[error("calling the API failed: {0}")]
+    CallApi(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiCallError {
+    /// A call that failed because of `cause`.
+    pub fn call(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::CallApi(cause.into())
+    }
+}
+
 /// The seam to the API: posts one notification body. The implementation (in the binary,
 /// over `lifeboat-openstack`) handles authentication, including a fresh token after a 401.
 #[async_trait::async_trait]
 pub trait NotificationApi: Send + Sync + std::fmt::Debug {
-    /// `POST <endpoint>/notifications` with `body`; `Err` when no answer came (transport).
-    async fn post_notification(&self, body: &Value) -> Result<ApiAnswer, String>;
+    /// `POST <endpoint>/notifications` with `body`; `Err` when no answer came.
+    async fn post_notification(&self, body: &Value) -> Result<ApiAnswer, ApiCallError>;
 }
 
 /// The HTTP method of an [`ApiRequests`] call.
@@ -158,14 +174,14 @@ pub enum ApiMethod {
 pub trait ApiRequests: Send + Sync + std::fmt::Debug {
     /// `<method> <endpoint><path>` (`path` starts with `/` and may carry a query), with
     /// `OpenStack-API-Version: instance-ha <microversion>` when one is given; `Err` when no
-    /// answer came (transport).
+    /// answer came.
     async fn request(
         &self,
         method: ApiMethod,
         path: &str,
         microversion: Option<&str>,
         body: Option<&Value>,
-    ) -> Result<ApiAnswer, String>;
+    ) -> Result<ApiAnswer, ApiCallError>;
 }
 
 /// What an answer means for the report.
@@ -183,7 +199,7 @@ pub enum Verdict {
 }
 
 /// Classifies an answer.
-pub fn verdict(answer: &Result<ApiAnswer, String>) -> Verdict {
+pub fn verdict(answer: &Result<ApiAnswer, ApiCallError>) -> Verdict {
     match answer {
         Err(_) => Verdict::Retry,
         Ok(a) => match a.status {
@@ -248,7 +264,10 @@ mod tests {
         assert_eq!(verdict(&a(400)), Verdict::Refused);
         assert_eq!(verdict(&a(503)), Verdict::Retry);
         assert_eq!(verdict(&a(401)), Verdict::Retry);
-        assert_eq!(verdict(&Err("refused".into())), Verdict::Retry);
+        assert_eq!(
+            verdict(&Err(ApiCallError::call("connection refused"))),
+            Verdict::Retry
+        );
         assert_eq!(
             fault_message(r#"{"badRequest": {"code": 400, "message": "Host x not found"}}"#),
             "Host x not found"

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use lifeboat_core::wire::NotificationBody;
 use rand::Rng;
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -249,12 +250,8 @@ impl Outbox {
                     let uuid = answer
                         .as_ref()
                         .ok()
-                        .and_then(|a| serde_json::from_str::<Value>(&a.body).ok())
-                        .and_then(|v| {
-                            v["notification"]["notification_uuid"]
-                                .as_str()
-                                .map(str::to_owned)
-                        })
+                        .and_then(|a| serde_json::from_str::<NotificationBody>(&a.body).ok())
+                        .map(|b| b.notification.notification_uuid.to_string())
                         .unwrap_or_default();
                     tracing::info!(notification.id = %uuid, notification.type = kind, host.name = host, duration_ms, "{}: report delivered", self.agent);
                     self.forget(&path);

@@ -5,19 +5,21 @@
 //!
 //! Against an API without fence devices (a stock Masakari, or Lifeboat before 1.5: the calls
 //! answer 404, 400 or 406) every host counts as having no device, after one warning. Agents
-//! only read power states: [`Fencer::fence`] and power actions other than `status` are refused.
+//! only read power states: [`PowerReader`] has no way to power anything. Answers are read into
+//! `core::wire`'s views, the types the API writes them from.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use lifeboat_core::fencing::{
-    FenceAttempt, FenceError, Fencer, PowerAction, PowerReport, PowerState,
-};
+use lifeboat_core::fencing::{FenceError, PowerAction, PowerState};
+use lifeboat_core::wire::{FenceDevicesPage, HostsPage, PowerBody, SegmentsPage};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::delivery::{ApiAnswer, ApiMethod, ApiRequests, fault_message};
+use super::PowerReader;
+use crate::delivery::{ApiAnswer, ApiCallError, ApiMethod, ApiRequests, fault_message};
 
 /// The API microversion of fence devices and power actions.
 pub const FENCING_MICROVERSION: &str = "1.5";
@@ -87,7 +89,7 @@ enum HostAnswer {
     Answer(ApiAnswer),
 }
 
-/// A [`Fencer`] that reads power states through the Lifeboat API and never powers anything.
+/// A [`PowerReader`] that reads power states through the Lifeboat API.
 #[derive(Debug)]
 pub struct ApiPowerStatus {
     api: Arc<dyn ApiRequests>,
@@ -145,19 +147,19 @@ impl ApiPowerStatus {
         }
     }
 
-    /// `GET <path>`'s JSON; `failed` names the call in errors.
-    async fn get(
+    /// `GET <path>`'s answer as `T`; `failed` names the call in errors.
+    async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         failed: impl Fn(String) -> ApiPowerError,
-    ) -> Result<Value, ApiPowerError> {
+    ) -> Result<T, ApiPowerError> {
         let answer = self
             .api
             .request(ApiMethod::Get, path, None, None)
             .await
-            .map_err(&failed)?;
+            .map_err(|e| failed(e.to_string()))?;
         answered(&answer, &format!("GET {path}"), &failed)?;
-        serde_json::from_str(&answer.body).map_err(|e| failed(format!("unreadable answer: {e}")))
+        read(&answer, &failed)
     }
 
     /// Every segment's uuid, page after page (the marker is a segment's `id`, as in Masakari).
@@ -169,10 +171,11 @@ impl ApiPowerStatus {
                 Some(marker) => format!("/segments?marker={}", query_value(marker)),
                 None => "/segments".to_owned(),
             };
-            let page = self
+            let page: SegmentsPage = self
                 .get(&path, |reason| ApiPowerError::ListSegments { reason })
                 .await?;
-            let (found, last) = segment_page(&page);
+            let found: Vec<String> = page.segments.iter().map(|s| s.uuid.to_string()).collect();
+            let last = page.segments.last().map(|s| s.id.to_string());
             if found.is_empty() || found.iter().all(|id| uuids.contains(id)) {
                 break;
             }
@@ -197,7 +200,7 @@ impl ApiPowerStatus {
         }
         for segment in self.segment_ids().await? {
             let path = format!("/segments/{segment}/hosts?name={}", query_value(host));
-            let page = self
+            let page: HostsPage = self
                 .get(&path, |reason| ApiPowerError::ListHosts {
                     segment: segment.clone(),
                     reason,
@@ -205,26 +208,15 @@ impl ApiPowerStatus {
                 .await?;
             // A Masakari may ignore the name filter: every host listed is remembered.
             let mut found = None;
-            for entry in page
-                .get("hosts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let (Some(name), Some(uuid)) = (
-                    entry.get("name").and_then(Value::as_str),
-                    entry.get("uuid").and_then(Value::as_str),
-                ) else {
-                    continue;
-                };
+            for entry in page.hosts {
                 let ids = HostIds {
                     segment: segment.clone(),
-                    host: uuid.to_owned(),
+                    host: entry.uuid.to_string(),
                 };
-                if name == host {
+                if entry.name == host {
                     found = Some(ids.clone());
                 }
-                self.remember(name.to_owned(), ids);
+                self.remember(entry.name, ids);
             }
             if let Some(ids) = found {
                 return Ok(Some((ids, false)));
@@ -289,14 +281,11 @@ impl ApiPowerStatus {
                 return Ok(None);
             }
             Err(Failure::Lookup(e)) => return Err(e),
-            Err(Failure::Call(reason)) => return Err(failed(reason)),
+            Err(Failure::Call(e)) => return Err(failed(e.to_string())),
         };
         answered(&answer, "GET …/fence_devices", failed)?;
-        serde_json::from_str::<Value>(&answer.body)
-            .ok()
-            .and_then(|v| Some(v.get("fence_devices")?.as_array()?.len()))
-            .map(Some)
-            .ok_or_else(|| failed("the answer has no fence_devices list".to_owned()))
+        let page: FenceDevicesPage = read(&answer, failed)?;
+        Ok(Some(page.fence_devices.len()))
     }
 
     async fn read_power(&self, host: &str) -> Result<PowerState, FenceError> {
@@ -326,7 +315,7 @@ impl ApiPowerStatus {
                 return Err(no_device(host));
             }
             Err(Failure::Lookup(e)) => return Err(failed(e)),
-            Err(Failure::Call(reason)) => return Err(read(reason)),
+            Err(Failure::Call(e)) => return Err(read(e.to_string())),
         };
         let state = match power_answer(&answer) {
             PowerAnswer::State(state) => state,
@@ -348,8 +337,8 @@ impl ApiPowerStatus {
 enum Failure {
     /// Finding the host failed.
     Lookup(ApiPowerError),
-    /// The call itself got no answer (transport).
-    Call(String),
+    /// The call itself got no answer.
+    Call(ApiCallError),
 }
 
 fn no_device(host: &str) -> FenceError {
@@ -358,33 +347,12 @@ fn no_device(host: &str) -> FenceError {
     }
 }
 
-fn refused(host: &str, action: PowerAction) -> FenceError {
-    FenceError::Power {
-        host: host.to_owned(),
-        action,
-        reason: "monitor agents only read power states; the engine fences through the API"
-            .to_owned(),
-    }
-}
-
-/// The `uuid`s of a `GET /segments` page, and the `id` of its last segment (the next page's
-/// marker).
-fn segment_page(page: &Value) -> (Vec<String>, Option<String>) {
-    let entries = page
-        .get("segments")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let uuids = entries
-        .iter()
-        .filter_map(|entry| entry.get("uuid")?.as_str().map(str::to_owned))
-        .collect();
-    let last = entries.last().and_then(|entry| match entry.get("id")? {
-        Value::String(id) => Some(id.clone()),
-        Value::Number(id) => Some(id.to_string()),
-        _ => None,
-    });
-    (uuids, last)
+/// A 200 answer's body as the view `T`; `failed` names the call.
+fn read<T: DeserializeOwned>(
+    answer: &ApiAnswer,
+    failed: impl Fn(String) -> ApiPowerError,
+) -> Result<T, ApiPowerError> {
+    serde_json::from_str(&answer.body).map_err(|e| failed(format!("unreadable answer: {e}")))
 }
 
 /// `Ok` for a 200; [`ApiPowerError::Forbidden`] for a 403 to `call`; `failed` otherwise.
@@ -421,18 +389,10 @@ enum PowerAnswer {
 
 fn power_answer(answer: &ApiAnswer) -> PowerAnswer {
     match answer.status {
-        200 => {
-            let state = serde_json::from_str::<Value>(&answer.body)
-                .ok()
-                .and_then(|v| v.get("power")?.get("state")?.as_str().map(str::to_owned));
-            match state.as_deref() {
-                Some("on") => PowerAnswer::State(PowerState::On),
-                Some("off") => PowerAnswer::State(PowerState::Off),
-                other => PowerAnswer::Failed(format!(
-                    "the answer has no power state on or off (state: {other:?})"
-                )),
-            }
-        }
+        200 => match serde_json::from_str::<PowerBody>(&answer.body) {
+            Ok(body) => PowerAnswer::State(body.power.state),
+            Err(e) => PowerAnswer::Failed(format!("unreadable power answer: {e}")),
+        },
         409 => PowerAnswer::NoDevice,
         _ => PowerAnswer::Failed(http_failure(answer)),
     }
@@ -440,19 +400,11 @@ fn power_answer(answer: &ApiAnswer) -> PowerAnswer {
 
 /// `text` percent-encoded for a query string.
 fn query_value(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[async_trait::async_trait]
-impl Fencer for ApiPowerStatus {
+impl PowerReader for ApiPowerStatus {
     /// True when the API lists a fence device for `host`, and when that cannot be told (the API
     /// unreachable or failing): the power check is then tried, fails, and the host is reported
     /// UNKNOWN, as masakari-monitors does when ipmitool fails.
@@ -487,23 +439,8 @@ impl Fencer for ApiPowerStatus {
         }
     }
 
-    async fn fence(&self, host: &str) -> Result<Vec<FenceAttempt>, FenceError> {
-        Err(refused(host, PowerAction::Off))
-    }
-
     async fn power_status(&self, host: &str) -> Result<PowerState, FenceError> {
         self.read_power(host).await
-    }
-
-    async fn power(&self, host: &str, action: PowerAction) -> Result<PowerReport, FenceError> {
-        if action != PowerAction::Status {
-            return Err(refused(host, action));
-        }
-        let state = self.read_power(host).await?;
-        Ok(PowerReport {
-            state,
-            attempts: Vec::new(),
-        })
     }
 }
 
@@ -511,7 +448,43 @@ impl Fencer for ApiPowerStatus {
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
+    use uuid::Uuid;
+
     use super::*;
+
+    /// A readable uuid for a test name (`s1`, `h2`, …).
+    fn u(name: &str) -> Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..name.len()].copy_from_slice(name.as_bytes());
+        Uuid::from_bytes(bytes)
+    }
+
+    const CREATED: &str = "2026-01-01T00:00:00.000000";
+
+    fn segment_view(id: usize, name: &str) -> Value {
+        json!({"id": id, "uuid": u(name), "name": name, "description": null,
+            "recovery_method": "auto", "service_type": "compute", "enabled": true,
+            "created_at": CREATED, "updated_at": null, "deleted_at": null, "deleted": false})
+    }
+
+    fn host_view(name: &str, uuid: &str, segment: &str) -> Value {
+        json!({"id": 1, "uuid": u(uuid), "name": name, "failover_segment_id": u(segment),
+            "failover_segment": segment_view(1, segment), "type": "COMPUTE", "reserved": false,
+            "control_attributes": "", "on_maintenance": false,
+            "created_at": CREATED, "updated_at": null, "deleted_at": null, "deleted": false})
+    }
+
+    fn devices(names: &[&str]) -> Value {
+        let list: Vec<Value> = names
+            .iter()
+            .map(|name| {
+                json!({"id": 1, "uuid": u("d"), "host_uuid": u("h"), "name": name, "level": 1,
+                    "driver": "ipmi", "address": "127.0.0.1", "username": "admin",
+                    "password_set": true, "options": {}, "created_at": CREATED, "updated_at": null})
+            })
+            .collect();
+        json!({ "fence_devices": list })
+    }
 
     /// A segment's uuid and its hosts' (name, uuid).
     type FakeSegment = (String, Vec<(String, String)>);
@@ -571,14 +544,14 @@ mod tests {
             path: &str,
             microversion: Option<&str>,
             _body: Option<&Value>,
-        ) -> Result<ApiAnswer, String> {
+        ) -> Result<ApiAnswer, ApiCallError> {
             self.requests.lock().unwrap().push((
                 method,
                 path.to_owned(),
                 microversion.map(str::to_owned),
             ));
             if self.down.load(Ordering::Relaxed) {
-                return Err("connection refused".into());
+                return Err(ApiCallError::call("connection refused"));
             }
             let ok = |v: Value| {
                 Ok(ApiAnswer {
@@ -608,22 +581,22 @@ mod tests {
                     .enumerate()
                     .skip(after)
                     .take(1)
-                    .map(|(i, (s, _))| json!({"id": i + 1, "uuid": s}))
+                    .map(|(i, (s, _))| segment_view(i + 1, s))
                     .collect();
                 return ok(json!({ "segments": list }));
             }
             for (segment, hosts) in &segments {
-                let prefix = format!("/segments/{segment}/hosts");
+                let prefix = format!("/segments/{}/hosts", u(segment));
                 if let Some(query) = path.strip_prefix(&format!("{prefix}?name=")) {
                     let list: Vec<Value> = hosts
                         .iter()
                         .filter(|(n, _)| query_value(n) == query)
-                        .map(|(n, u)| json!({"name": n, "uuid": u}))
+                        .map(|(n, uuid)| host_view(n, uuid, segment))
                         .collect();
                     return ok(json!({ "hosts": list }));
                 }
                 for (_, uuid) in hosts {
-                    if let Some(suffix) = path.strip_prefix(&format!("{prefix}/{uuid}")) {
+                    if let Some(suffix) = path.strip_prefix(&format!("{prefix}/{}", u(uuid))) {
                         let (status, body) = self
                             .fence
                             .lock()
@@ -649,19 +622,14 @@ mod tests {
     #[tokio::test]
     async fn a_host_with_a_device_reads_its_power_through_the_api_and_its_ids_are_cached() {
         let api = FakeApi::new(&[("s1", &[("c1", "h1")]), ("s2", &[("c2", "h2")])]);
-        api.answer(
-            "/fence_devices",
-            200,
-            json!({"fence_devices": [{"name": "bmc"}]}),
-        );
+        api.answer("/fence_devices", 200, devices(&["bmc"]));
         api.answer("/action", 200, power_body("on"));
         let fencer = ApiPowerStatus::new(api.clone());
         assert!(fencer.has_device("c2").await);
         assert_eq!(fencer.power_status("c2").await, Ok(PowerState::On));
         api.answer("/action", 200, power_body("off"));
         assert_eq!(fencer.power_status("c2").await, Ok(PowerState::Off));
-        let report = fencer.power("c2", PowerAction::Status).await.unwrap();
-        assert_eq!(report.state, PowerState::Off);
+        assert_eq!(fencer.power_status("c2").await, Ok(PowerState::Off));
         // Two pages of one segment and an empty one, once: the ids are cached.
         assert_eq!(
             api.listings.load(Ordering::Relaxed),
@@ -672,7 +640,7 @@ mod tests {
         let fencing: Vec<_> = api
             .requests()
             .into_iter()
-            .filter(|(_, p, _)| p.starts_with("/segments/s2/hosts/h2"))
+            .filter(|(_, p, _)| p.starts_with(&format!("/segments/{}/hosts/{}", u("s2"), u("h2"))))
             .collect();
         assert_eq!(fencing.len(), 4);
         assert!(
@@ -686,7 +654,7 @@ mod tests {
     #[tokio::test]
     async fn hosts_without_devices_or_unregistered_have_none_and_conflicts_are_no_device() {
         let api = FakeApi::new(&[("s1", &[("c1", "h1")])]);
-        api.answer("/fence_devices", 200, json!({"fence_devices": []}));
+        api.answer("/fence_devices", 200, devices(&[]));
         api.answer(
             "/action",
             409,
@@ -740,44 +708,34 @@ mod tests {
             "{err}"
         );
         assert!(!fencer.api_has_no_fencing(), "a policy can change");
-        api.answer(
-            "/fence_devices",
-            200,
-            json!({"fence_devices": [{"name": "bmc"}]}),
-        );
+        api.answer("/fence_devices", 200, devices(&["bmc"]));
         assert!(fencer.has_device("c1").await);
     }
 
     #[tokio::test]
     async fn a_re_created_host_is_looked_up_again_after_a_404() {
         let api = FakeApi::new(&[("s1", &[("c1", "old")])]);
-        api.answer(
-            "/fence_devices",
-            200,
-            json!({"fence_devices": [{"name": "bmc"}]}),
-        );
+        api.answer("/fence_devices", 200, devices(&["bmc"]));
         let fencer = ApiPowerStatus::new(api.clone());
         assert!(fencer.has_device("c1").await);
         *api.segments.lock().unwrap() = vec![("s1".into(), vec![("c1".into(), "new".into())])];
         assert!(fencer.has_device("c1").await);
         assert!(!fencer.api_has_no_fencing());
-        assert!(
-            api.requests()
-                .iter()
-                .any(|(_, p, _)| p == "/segments/s1/hosts/new/fence_devices")
-        );
+        assert!(api.requests().iter().any(
+            |(_, p, _)| *p == format!("/segments/{}/hosts/{}/fence_devices", u("s1"), u("new"))
+        ));
     }
 
     #[tokio::test]
     async fn an_unreachable_or_failing_api_makes_the_host_unknown_not_normal() {
         let api = FakeApi::new(&[("s1", &[("c1", "h1")])]);
         api.down.store(true, Ordering::Relaxed);
-        let fencer: Arc<dyn Fencer> = Arc::new(ApiPowerStatus::new(api.clone()));
+        let fencer: Arc<dyn PowerReader> = Arc::new(ApiPowerStatus::new(api.clone()));
         assert!(fencer.has_device("c1").await);
         let err = fencer.power_status("c1").await.unwrap_err();
         assert!(err.to_string().contains("listing segments failed"), "{err}");
         let check = crate::host::PowerCheck {
-            fencer: Some(fencer),
+            reader: Some(fencer),
             retries: 1,
             interval: std::time::Duration::ZERO,
             timeout: std::time::Duration::from_secs(1),
@@ -788,11 +746,7 @@ mod tests {
         );
 
         api.down.store(false, Ordering::Relaxed);
-        api.answer(
-            "/fence_devices",
-            200,
-            json!({"fence_devices": [{"name": "bmc"}]}),
-        );
+        api.answer("/fence_devices", 200, devices(&["bmc"]));
         api.answer(
             "/action",
             503,
@@ -804,25 +758,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn agents_never_power_hosts() {
+    async fn an_answer_that_is_not_the_view_fails_naming_the_call() {
         let api = FakeApi::new(&[("s1", &[("c1", "h1")])]);
+        api.answer(
+            "/fence_devices",
+            200,
+            json!({"fence_devices": [{"name": "bmc"}]}),
+        );
         let fencer = ApiPowerStatus::new(api.clone());
-        assert!(matches!(
-            fencer.fence("c1").await,
-            Err(FenceError::Power {
-                action: PowerAction::Off,
-                ..
-            })
-        ));
-        for action in [PowerAction::Off, PowerAction::On, PowerAction::Reboot] {
-            let err = fencer.power("c1", action).await.unwrap_err();
-            assert!(
-                err.to_string()
-                    .starts_with(&format!("power {} of host c1 was refused", action.as_str())),
-                "{err}"
-            );
-        }
-        assert!(api.requests().is_empty());
+        let err = fencer.device_count("c1").await.unwrap_err();
+        assert!(
+            matches!(&err, ApiPowerError::ListFenceDevices { reason, .. } if reason.starts_with("unreadable answer")),
+            "{err}"
+        );
+        // Unsure whether it has a device: the power is read anyway.
+        assert!(fencer.has_device("c1").await);
     }
 
     #[test]
@@ -831,17 +781,23 @@ mod tests {
             status,
             body: body.into(),
         };
+        let weird = power_answer(&answer(
+            200,
+            r#"{"power": {"host": "c1", "action": "status", "state": "weird"}}"#,
+        ));
+        assert!(
+            matches!(&weird, PowerAnswer::Failed(why) if why.contains("unknown variant `weird`")),
+            "{weird:?}"
+        );
         assert_eq!(
-            power_answer(&answer(200, r#"{"power": {"state": "weird"}}"#)),
-            PowerAnswer::Failed(
-                "the answer has no power state on or off (state: Some(\"weird\"))".into()
-            )
+            power_answer(&answer(200, &power_body("off").to_string())),
+            PowerAnswer::State(PowerState::Off)
         );
         assert!(matches!(
             power_answer(&answer(500, "")),
             PowerAnswer::Failed(_)
         ));
         assert_eq!(query_value("compute-1.example"), "compute-1.example");
-        assert_eq!(query_value("a b&c/é"), "a%20b%26c%2F%C3%A9");
+        assert_eq!(query_value("a b&c/é"), "a+b%26c%2F%C3%A9");
     }
 }

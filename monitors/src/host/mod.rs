@@ -12,17 +12,28 @@ pub mod peer;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::fencing::{Fencer, PowerState};
+use lifeboat_core::fencing::{FenceError, PowerState};
 
 use crate::delivery::HostStatus;
 
-/// How a failed host's power state is checked before it is reported: through the fence seam
-/// (the API's fence devices, [`api_power::ApiPowerStatus`], in the binary), `1 + retries`
-/// times, `interval` apart.
+/// What a hostmonitor may know of a host's power: whether it can be read, and what it reads.
+/// Agents hold no BMC passwords and power nothing, so there is nothing else to ask.
+#[async_trait::async_trait]
+pub trait PowerReader: Send + Sync + std::fmt::Debug {
+    /// Whether a power state can be read for `host` (true when that cannot be told: the read
+    /// is then tried, and its failure makes the host UNKNOWN).
+    async fn has_device(&self, host: &str) -> bool;
+    /// `host`'s power state.
+    async fn power_status(&self, host: &str) -> Result<PowerState, FenceError>;
+}
+
+/// How a failed host's power state is checked before it is reported: through a
+/// [`PowerReader`] (the API's fence devices, [`api_power::ApiPowerStatus`], in the binary),
+/// `1 + retries` times, `interval` apart.
 #[derive(Debug, Clone)]
 pub struct PowerCheck {
-    /// The fence devices; `None` (or `disable_ipmi_check`) reports NORMAL without asking.
-    pub fencer: Option<Arc<dyn Fencer>>,
+    /// The power reader; `None` (or `disable_ipmi_check`) reports NORMAL without asking.
+    pub reader: Option<Arc<dyn PowerReader>>,
     /// Retries after the first query.
     pub retries: u32,
     /// Between two queries.
@@ -35,7 +46,7 @@ impl PowerCheck {
     /// No power check: every STOPPED host is NORMAL (masakari's `disable_ipmi_check`).
     pub fn disabled() -> Self {
         Self {
-            fencer: None,
+            reader: None,
             retries: 0,
             interval: Duration::ZERO,
             timeout: Duration::ZERO,
@@ -46,10 +57,10 @@ impl PowerCheck {
     /// reads on or cannot be read: the engine then holds back, since a host that still runs
     /// must not have its instances started elsewhere.
     pub async fn host_status(&self, host: &str) -> HostStatus {
-        let Some(fencer) = &self.fencer else {
+        let Some(reader) = &self.reader else {
             return HostStatus::Normal;
         };
-        if !fencer.has_device(host).await {
+        if !reader.has_device(host).await {
             tracing::info!(
                 host.name = host,
                 "no fence device for {host}: reported as NORMAL"
@@ -60,7 +71,7 @@ impl PowerCheck {
             if attempt > 0 {
                 tokio::time::sleep(self.interval).await;
             }
-            match tokio::time::timeout(self.timeout, fencer.power_status(host)).await {
+            match tokio::time::timeout(self.timeout, reader.power_status(host)).await {
                 Ok(Ok(PowerState::Off)) => return HostStatus::Normal,
                 Ok(Ok(PowerState::On)) => {
                     tracing::warn!(

@@ -70,14 +70,19 @@ pub enum AgentChannels {
     AnyAgent,
 }
 
+/// `qemu_guest_agent_sock_path` is not a regular expression.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CompileSockPathError(Box<regex_automata::meta::BuildError>);
+
 /// `qemu_guest_agent_sock_path` compiled; empty means [`AgentChannels::AnyAgent`].
-pub fn agent_channels(sock_path: &str) -> Result<AgentChannels, String> {
+pub fn agent_channels(sock_path: &str) -> Result<AgentChannels, CompileSockPathError> {
     if sock_path.is_empty() {
         return Ok(AgentChannels::AnyAgent);
     }
     Regex::new(sock_path)
         .map(AgentChannels::SocketPath)
-        .map_err(|e| e.to_string())
+        .map_err(|e| CompileSockPathError(Box::new(e)))
 }
 
 /// Whether the domain `xml` has a guest-agent channel that `channels` selects.

@@ -38,12 +38,67 @@ pub enum ProcessListError {
         reason: String,
     },
     /// The file is not what masakari-monitors expects.
-    #[error("the process list {path} is invalid: {reason}")]
+    #[error("the process list {path} is invalid: {source}")]
     Invalid {
         /// The file.
         path: String,
         /// What is wrong, naming the entry and key.
+        source: ProcessEntryError,
+    },
+}
+
+/// What is wrong with a process list's text (entries count from 1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessEntryError {
+    /// The text is not YAML.
+    #[error("{reason}")]
+    ReadYaml {
+        /// The YAML parser's message.
         reason: String,
+    },
+    /// The document is not a list.
+    #[error("the file must be a YAML list, not {kind}")]
+    NotAList {
+        /// What it is.
+        kind: &'static str,
+    },
+    /// An entry is not a mapping.
+    #[error("entry {entry} must be a mapping, not {kind}")]
+    NotAMapping {
+        /// The entry.
+        entry: usize,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// An entry lacks a key.
+    #[error("entry {entry}: the key {key} is missing")]
+    MissingKey {
+        /// The entry.
+        entry: usize,
+        /// The key.
+        key: &'static str,
+    },
+    /// An entry has a key masakari-monitors does not know.
+    #[error("entry {entry}: unknown key {key:?}")]
+    UnknownKey {
+        /// The entry.
+        entry: usize,
+        /// The key.
+        key: String,
+    },
+    /// A value has the wrong type.
+    #[error("entry {entry}: {key} must be {expected}, not {kind}{hint}")]
+    WrongType {
+        /// The entry.
+        entry: usize,
+        /// The key.
+        key: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        kind: &'static str,
+        /// How to fix it, if there is a common cause.
+        hint: &'static str,
     },
 }
 
@@ -59,14 +114,21 @@ const KEYS: &[&str] = &[
 ];
 
 /// Splits a command on whitespace, as masakari-monitors does (no shell, no quoting).
-fn command(entry: usize, key: &str, value: &Value) -> Result<Vec<String>, String> {
+fn command(
+    entry: usize,
+    key: &'static str,
+    value: &Value,
+) -> Result<Vec<String>, ProcessEntryError> {
     match value {
         Value::Null => Ok(Vec::new()),
         Value::String(s) => Ok(s.split_whitespace().map(str::to_owned).collect()),
-        other => Err(format!(
-            "entry {entry}: {key} must be a string, not {} (quote values such as true or 1)",
-            kind(other)
-        )),
+        other => Err(ProcessEntryError::WrongType {
+            entry,
+            key,
+            expected: "a string",
+            kind: kind(other),
+            hint: " (quote values such as true or 1)",
+        }),
     }
 }
 
@@ -83,54 +145,52 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Parses the text of a process list.
-pub fn parse(text: &str) -> Result<Vec<ProcessEntry>, String> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse(text: &str) -> Result<Vec<ProcessEntry>, ProcessEntryError> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| ProcessEntryError::ReadYaml {
+        reason: e.to_string(),
+    })?;
     let items = match doc {
         Value::Sequence(items) => items,
         Value::Null => Vec::new(),
-        other => {
-            return Err(format!(
-                "the file must be a YAML list, not {}",
-                kind(&other)
-            ));
-        }
+        other => return Err(ProcessEntryError::NotAList { kind: kind(&other) }),
     };
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let n = i + 1;
-            let map = item
-                .as_mapping()
-                .ok_or_else(|| format!("entry {n} must be a mapping, not {}", kind(item)))?;
-            let get = |key: &str| {
+            let map = item.as_mapping().ok_or(ProcessEntryError::NotAMapping {
+                entry: n,
+                kind: kind(item),
+            })?;
+            let get = |key: &'static str| {
                 map.get(key)
-                    .ok_or_else(|| format!("entry {n}: the key {key} is missing"))
+                    .ok_or(ProcessEntryError::MissingKey { entry: n, key })
             };
             for key in map.keys() {
                 let name = key.as_str().unwrap_or_default();
                 if !KEYS.contains(&name) {
-                    return Err(format!("entry {n}: unknown key {name:?}"));
+                    return Err(ProcessEntryError::UnknownKey {
+                        entry: n,
+                        key: name.to_owned(),
+                    });
                 }
             }
+            let wrong = |key, expected, other| ProcessEntryError::WrongType {
+                entry: n,
+                key,
+                expected,
+                kind: kind(other),
+                hint: "",
+            };
             let process_name = match get("process_name")? {
                 Value::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
-                other => {
-                    return Err(format!(
-                        "entry {n}: process_name must be a non-empty string, not {}",
-                        kind(other)
-                    ));
-                }
+                other => return Err(wrong("process_name", "a non-empty string", other)),
             };
             let run_as_root = match get("run_as_root")? {
                 Value::Bool(b) => *b,
                 Value::Null => false,
-                other => {
-                    return Err(format!(
-                        "entry {n}: run_as_root must be true or false, not {}",
-                        kind(other)
-                    ));
-                }
+                other => return Err(wrong("run_as_root", "true or false", other)),
             };
             Ok(ProcessEntry {
                 start_command: command(n, "start_command", get("start_command")?)?,
@@ -160,9 +220,9 @@ pub fn load(path: &Path) -> Result<Vec<ProcessEntry>, ProcessListError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    parse(&text).map_err(|reason| ProcessListError::Invalid {
+    parse(&text).map_err(|source| ProcessListError::Invalid {
         path: path.display().to_string(),
-        reason,
+        source,
     })
 }
 
@@ -216,22 +276,29 @@ mod tests {
         );
         assert_eq!(
             parse(&missing).unwrap_err(),
-            "entry 2: the key post_restart_command is missing"
+            ProcessEntryError::MissingKey {
+                entry: 2,
+                key: "post_restart_command"
+            }
         );
         let boolean = SAMPLE.replace(
             "pre_restart_command: /bin/true",
             "pre_restart_command: true",
         );
-        let err = parse(&boolean).unwrap_err();
+        let err = parse(&boolean).unwrap_err().to_string();
         assert!(
             err.contains("entry 2: pre_restart_command must be a string"),
             "{err}"
         );
-        assert!(parse("process_name: x").unwrap_err().contains("YAML list"));
         assert!(
-            parse("- [1, 2]")
+            parse("process_name: x")
                 .unwrap_err()
-                .contains("entry 1 must be a mapping")
+                .to_string()
+                .contains("YAML list")
+        );
+        assert_eq!(
+            parse("- [1, 2]").unwrap_err().to_string(),
+            "entry 1 must be a mapping, not a list"
         );
         assert_eq!(parse("").unwrap(), Vec::new());
     }

@@ -23,6 +23,41 @@ struct MatrixFile {
     matrix: Vec<MatrixRow>,
 }
 
+/// What is wrong with a matrix file (rows count from 1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatrixError {
+    /// The text is not the file's YAML.
+    #[error("{reason}")]
+    ReadYaml {
+        /// The YAML parser's message.
+        reason: String,
+    },
+    /// `sequence` names a network the driver does not know.
+    #[error("sequence: unknown network {name:?} (manage, tenant, storage)")]
+    UnknownNetwork {
+        /// The name.
+        name: String,
+    },
+    /// A row has not one health value per network.
+    #[error("matrix row {row}: {found} health values for {expected} networks")]
+    HealthCount {
+        /// The row.
+        row: usize,
+        /// Its values.
+        found: usize,
+        /// The networks.
+        expected: usize,
+    },
+    /// A health value is not `up`, `down` or `*`.
+    #[error("matrix row {row}: health {value:?} is not up, down or *")]
+    HealthValue {
+        /// The row.
+        row: usize,
+        /// The value.
+        value: String,
+    },
+}
+
 /// The decision table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matrix {
@@ -42,36 +77,35 @@ impl Matrix {
     }
 
     /// Parses a matrix file's text.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let file: MatrixFile = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Self, MatrixError> {
+        let file: MatrixFile = serde_yaml::from_str(text).map_err(|e| MatrixError::ReadYaml {
+            reason: e.to_string(),
+        })?;
         let sequence = file
             .sequence
             .unwrap_or_else(|| NETWORKS.iter().map(|n| (*n).to_owned()).collect());
         for name in &sequence {
             if !NETWORKS.contains(&name.as_str()) {
-                return Err(format!(
-                    "sequence: unknown network {name:?} (manage, tenant, storage)"
-                ));
+                return Err(MatrixError::UnknownNetwork { name: name.clone() });
             }
         }
         for (i, row) in file.matrix.iter().enumerate() {
             if row.health.len() != sequence.len() {
-                return Err(format!(
-                    "matrix row {}: {} health values for {} networks",
-                    i + 1,
-                    row.health.len(),
-                    sequence.len()
-                ));
+                return Err(MatrixError::HealthCount {
+                    row: i + 1,
+                    found: row.health.len(),
+                    expected: sequence.len(),
+                });
             }
             if let Some(bad) = row
                 .health
                 .iter()
                 .find(|h| !["up", "down", "*"].contains(&h.as_str()))
             {
-                return Err(format!(
-                    "matrix row {}: health {bad:?} is not up, down or *",
-                    i + 1
-                ));
+                return Err(MatrixError::HealthValue {
+                    row: i + 1,
+                    value: bad.clone(),
+                });
             }
         }
         Ok(Self {
@@ -126,11 +160,13 @@ mod tests {
                 "sequence: [manage]\nmatrix:\n  - health: [down, up]\n    action: [recovery]\n"
             )
             .unwrap_err()
+            .to_string()
             .contains("2 health values")
         );
         assert!(
             Matrix::parse("sequence: [mgmt]\nmatrix: []\n")
                 .unwrap_err()
+                .to_string()
                 .contains("mgmt")
         );
     }

@@ -556,16 +556,9 @@ mod tests {
     struct SlowBmc;
 
     #[async_trait::async_trait]
-    impl lifeboat_core::fencing::Fencer for SlowBmc {
+    impl crate::host::PowerReader for SlowBmc {
         async fn has_device(&self, _host: &str) -> bool {
             true
-        }
-        async fn fence(
-            &self,
-            host: &str,
-        ) -> Result<Vec<lifeboat_core::fencing::FenceAttempt>, lifeboat_core::fencing::FenceError>
-        {
-            Err(lifeboat_core::fencing::FenceError::NoDevice { host: host.into() })
         }
         async fn power_status(
             &self,
@@ -574,14 +567,6 @@ mod tests {
         {
             tokio::time::sleep(Duration::from_secs(5)).await;
             Ok(lifeboat_core::fencing::PowerState::Off)
-        }
-        async fn power(
-            &self,
-            host: &str,
-            _action: lifeboat_core::fencing::PowerAction,
-        ) -> Result<lifeboat_core::fencing::PowerReport, lifeboat_core::fencing::FenceError>
-        {
-            Err(lifeboat_core::fencing::FenceError::NoDevice { host: host.into() })
         }
     }
 
@@ -594,7 +579,7 @@ mod tests {
         async fn post_notification(
             &self,
             body: &serde_json::Value,
-        ) -> Result<crate::delivery::ApiAnswer, String> {
+        ) -> Result<crate::delivery::ApiAnswer, crate::delivery::ApiCallError> {
             self.0.lock().unwrap().push(body.clone());
             Ok(crate::delivery::ApiAnswer {
                 status: 202,
@@ -617,7 +602,7 @@ mod tests {
             PeerSettings::from_lists("c1", [&peers, &[], &[]], 4950, second, second, second, None)
                 .unwrap();
         let power = PowerCheck {
-            fencer: Some(Arc::new(SlowBmc)),
+            reader: Some(Arc::new(SlowBmc)),
             retries: 0,
             interval: Duration::ZERO,
             timeout: Duration::from_secs(10),
