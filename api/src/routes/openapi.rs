@@ -11,8 +11,8 @@ use serde_json::Value;
 /// The document as written.
 pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
-static DOCUMENT: LazyLock<Result<Value, String>> =
-    LazyLock::new(|| serde_yaml::from_str::<Value>(OPENAPI_YAML).map_err(|e| e.to_string()));
+static DOCUMENT: LazyLock<Result<Value, serde_yaml::Error>> =
+    LazyLock::new(|| serde_yaml::from_str::<Value>(OPENAPI_YAML));
 
 /// `GET /openapi.json`.
 pub(crate) async fn document() -> Response {
