@@ -1,6 +1,7 @@
 //! Builds the real implementations from the configuration: the only place that knows which
 //! database, Keystone and Nova are in use.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -87,7 +88,8 @@ pub async fn open_store(config: &Config, migrate_sqlite: bool) -> Result<Arc<dyn
         .with_context(|| format!("opening the database {url}"))
 }
 
-fn http_client(config: &Config) -> Result<reqwest::Client> {
+/// The HTTP client towards Keystone, Nova and webhooks (TLS settings and CA files applied).
+pub fn http_client(config: &Config) -> Result<reqwest::Client> {
     let ks = &config.keystone_authtoken;
     lifeboat_openstack::http_client(
         ks.http_connect_timeout.0.max(config.nova.timeout.0),
@@ -191,6 +193,47 @@ pub fn fencer(config: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Fencer>>
     )))
 }
 
+/// The API policy: the built-in rules with `[oslo_policy] policy_file` over them.
+pub fn api_policy(config: &Config) -> Result<Policy> {
+    let path = config.resolve_path(&config.oslo_policy.policy_file);
+    Policy::load(&path).with_context(|| format!("loading policy {}", path.display()))
+}
+
+/// The workflow policies: the default one from the configuration, and the named ones of
+/// `[engine] workflow_policy_file`.
+pub fn workflow_policies(config: &Config) -> Result<lifeboat_engine::Policies> {
+    let path = config.resolve_path(&config.engine.workflow_policy_file);
+    lifeboat_engine::Policies::load(config, &path)
+        .with_context(|| format!("loading workflow policies {}", path.display()))
+}
+
+/// The address the API listens on.
+pub fn listen_address(config: &Config) -> Result<SocketAddr> {
+    let (host, port) = (
+        &config.default.masakari_api_listen,
+        config.default.masakari_api_listen_port,
+    );
+    format!("{host}:{port}")
+        .parse()
+        .or_else(|_| format!("[{host}]:{port}").parse())
+        .with_context(|| format!("parsing listen address {host}"))
+}
+
+/// Everything `serve` builds from the configuration before it opens the database, each built
+/// as `serve` builds it; the errors of those that fail (for `manage config check`).
+pub fn check(config: &Config) -> Vec<anyhow::Error> {
+    [
+        api_policy(config).map(drop),
+        workflow_policies(config).map(drop),
+        credential_sealer(config).map(drop),
+        http_client(config).map(drop),
+        listen_address(config).map(drop),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .collect()
+}
+
 /// Everything the API needs.
 pub async fn api_dependencies(
     config: &Config,
@@ -199,9 +242,7 @@ pub async fn api_dependencies(
     wake: Option<Arc<tokio::sync::Notify>>,
 ) -> Result<Dependencies> {
     let http = http_client(config)?;
-    let policy_path = config.resolve_path(&config.oslo_policy.policy_file);
-    let policy = Policy::load(&policy_path)
-        .with_context(|| format!("loading policy {}", policy_path.display()))?;
+    let policy = api_policy(config)?;
     Ok(Dependencies {
         fencer: Some(fencer),
         sealer: credential_sealer(config)?,
@@ -255,9 +296,7 @@ pub fn engine(
     if compute.is_none() {
         tracing::warn!("no Nova is configured: the engine cannot recover anything until one is");
     }
-    let policy_path = config.resolve_path(&config.engine.workflow_policy_file);
-    let policies = lifeboat_engine::Policies::load(config, &policy_path)
-        .with_context(|| format!("loading workflow policies {}", policy_path.display()))?;
+    let policies = workflow_policies(config)?;
     let deps = lifeboat_engine::EngineDeps {
         fencer: Some(fencer),
         store,

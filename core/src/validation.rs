@@ -2,6 +2,10 @@
 //!
 //! Every check names the field it failed on, in Masakari's words:
 //! `Invalid input for field/attribute <field>. Value: <value>. <reason>`.
+//!
+//! Values of secret fields (a password, a token: see [`is_secret_name`]) are never quoted, at
+//! any depth of the value shown; bodies that carry a secret are parsed with
+//! [`ValidationError::refused`], which quotes nothing at all.
 
 use std::fmt;
 
@@ -23,11 +27,22 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    /// A refusal of `value` in `field`.
+    /// A refusal of `value` in `field` (not quoted if `field` names a secret).
     pub fn new(field: impl Into<String>, value: &Value, reason: impl Into<String>) -> Self {
+        let field = field.into();
+        Self {
+            value: (!is_secret_name(leaf(&field))).then(|| render(value)),
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// A refusal that quotes no value: for bodies that carry a secret, where a value may sit
+    /// where another was expected.
+    pub fn refused(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
             field: field.into(),
-            value: Some(render(value)),
+            value: None,
             reason: reason.into(),
         }
     }
@@ -60,17 +75,87 @@ impl fmt::Display for ValidationError {
     }
 }
 
-/// Renders a JSON value for an error message, shortened so a huge value cannot flood a log.
+/// Names of fields whose values are secrets wherever they appear (`password`,
+/// `os_password`, `snmp_priv_passwd`, `auth_token`, ...).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+];
+
+/// Whether a field called `name` holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+}
+
+/// The last part of a dotted field name (`payload.password` → `password`).
+fn leaf(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
+/// What kind of JSON value `value` is, for messages that must not quote it.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `value` with the values of secret-named keys replaced, at any depth.
+fn redacted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_name(k) {
+                        Value::String("***".to_owned())
+                    } else {
+                        redacted(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redacted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Renders a JSON value for an error message: secrets inside it hidden, and shortened so a huge
+/// value cannot flood a log.
 fn render(value: &Value) -> String {
     let text = match value {
         Value::String(s) => s.clone(),
-        other => other.to_string(),
+        other => redacted(other).to_string(),
     };
+    shorten(&text)
+}
+
+/// `text` cut to 80 characters.
+pub(crate) fn shorten(text: &str) -> String {
     if text.chars().count() > 80 {
         let head: String = text.chars().take(77).collect();
         format!("{head}...")
     } else {
-        text
+        text.to_owned()
+    }
+}
+
+/// `value` as a message may show it when found in `field`: `***` for a secret field.
+pub(crate) fn shown(field: &str, value: &Value) -> String {
+    if is_secret_name(leaf(field)) {
+        "***".to_owned()
+    } else {
+        render(value)
     }
 }
 
@@ -97,7 +182,7 @@ fn as_str<'a>(field: &str, value: &'a Value) -> Result<&'a str, ValidationError>
         ValidationError::new(
             field,
             value,
-            format!("{} is not of type 'string'", render(value)),
+            format!("{} is not of type 'string'", shown(field, value)),
         )
     })
 }
@@ -275,7 +360,10 @@ pub fn parse_body_bool(field: &str, value: &Value) -> Result<bool, ValidationErr
         other => Err(ValidationError::new(
             field,
             other,
-            format!("{} is not a boolean; use true or false", render(other)),
+            format!(
+                "{} is not a boolean; use true or false",
+                shown(field, other)
+            ),
         )),
     }
 }
@@ -465,6 +553,26 @@ mod tests {
         ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn values_of_secret_fields_are_never_quoted_at_any_depth() {
+        let nested =
+            json!([{"name": "x", "auth": {"password": "hunter2", "list": [{"token": "t0k3n"}]}}]);
+        let err = ValidationError::new("request body", &nested, "It must be an object");
+        let text = err.to_string();
+        assert!(text.contains("\"password\":\"***\""), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("t0k3n"),
+            "{text}"
+        );
+        let err = parse_body_bool("payload.os_password", &json!("hunter2"));
+        let text = err.unwrap_err().to_string();
+        assert!(
+            text.contains("os_password") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(is_secret_name("snmp_priv_passwd") && !is_secret_name("name"));
     }
 
     #[test]

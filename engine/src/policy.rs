@@ -26,41 +26,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use lifeboat_core::config::Config;
+pub use lifeboat_core::config::{Fencing, InstanceAction, Placement};
 use serde::Deserialize;
-
-/// Whether a failed host must be fenced before its instances are evacuated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fencing {
-    /// Required when the host has a fence device, skipped (with a warning) when it has none.
-    Auto,
-    /// No evacuation without a verified power-off.
-    Required,
-    /// Try; evacuate even if fencing fails (the operator accepts the risk).
-    BestEffort,
-    /// Never fence (the segment opted out; e.g. the monitors verify power themselves).
-    Disabled,
-}
-
-/// Where `auto` evacuations go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Placement {
-    /// A host of the same segment with room, chosen by Lifeboat.
-    Segment,
-    /// Wherever Nova's scheduler puts it (Masakari's behaviour).
-    Scheduler,
-}
-
-/// How a failed instance is recovered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstanceAction {
-    /// Stop, start, confirm active (Masakari).
-    StopStart,
-    /// Hard reboot, confirm active.
-    HardReboot,
-}
 
 /// What a custom step does.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -215,17 +182,6 @@ pub enum PolicyError {
     },
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(
-    policy: &str,
-    what: &str,
-    text: &str,
-) -> Result<T, PolicyError> {
-    serde_yaml::from_str(text).map_err(|_| PolicyError::Invalid {
-        policy: policy.to_owned(),
-        reason: format!("{what} = {text:?} is not allowed"),
-    })
-}
-
 /// Masakari task names in a `[taskflow_driver_recovery_flows]` list.
 fn task_names(list: &str) -> Vec<String> {
     list.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -259,7 +215,7 @@ impl Policy {
         Ok(Self {
             name: name.into(),
             host: HostPolicy {
-                fencing: parse_enum(name, "[host_failure] fencing", &hf.fencing)?,
+                fencing: hf.fencing,
                 storm_max_failed_share: hf.storm_max_failed_share,
                 storm_window: hf.storm_window.0,
                 storm_min_hosts: hf.storm_min_hosts,
@@ -267,7 +223,7 @@ impl Policy {
                 ignore_instances_in_error_state: hf.ignore_instances_in_error_state,
                 ha_enabled_key: hf.ha_enabled_instance_metadata_key.clone(),
                 priority_key: hf.priority_metadata_key.clone(),
-                placement: parse_enum(name, "[host_failure] auto_placement", &hf.auto_placement)?,
+                placement: hf.auto_placement,
                 parallelism: usize::try_from(t.host_failure_recovery_threads.max(1)).unwrap_or(1),
                 instance_timeout: t.wait_period_after_evacuation.0,
                 verify_interval: t.verify_interval.0,
@@ -284,11 +240,7 @@ impl Policy {
             instance: InstancePolicy {
                 process_all_instances: c.instance_failure.process_all_instances,
                 ha_enabled_key: c.instance_failure.ha_enabled_instance_metadata_key.clone(),
-                action: parse_enum(
-                    name,
-                    "[instance_failure] recovery_action",
-                    &c.instance_failure.recovery_action,
-                )?,
+                action: c.instance_failure.recovery_action,
                 power_off_timeout: t.wait_period_after_power_off.0,
                 power_on_timeout: t.wait_period_after_power_on.0,
                 verify_interval: t.verify_interval.0,

@@ -1,4 +1,5 @@
-//! `lifeboat manage …`: the `masakari-manage` analogue.
+//! `lifeboat manage …`: the `masakari-manage` analogue. With no configuration at all, `config`
+//! and `db` use the trial defaults, as `serve` does.
 
 use std::process::ExitCode;
 
@@ -23,39 +24,55 @@ pub async fn run(args: &ConfigArgs, command: ManageCommand) -> Result<ExitCode> 
         }
         ManageCommand::Config {
             command: ConfigCommand::Check,
-        } => match wiring::load_config(args, false) {
-            Ok((loaded, _)) => {
-                for warning in &loaded.warnings {
-                    println!("warning: {warning}");
-                }
-                let url = loaded.config.database_url()?;
-                println!("configuration is valid (database {url})");
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(errors) => Ok(super::config_failure(&errors)),
-        },
+        } => check_config(args),
         ManageCommand::Fence { host, action } => super::fence::run_host(args, &host, action).await,
         ManageCommand::Db { command } => {
-            let (loaded, _) = match wiring::load_config(args, false) {
+            let (loaded, _) = match wiring::load_config(args, true) {
                 Ok(loaded) => loaded,
                 Err(errors) => return Ok(super::config_failure(&errors)),
             };
             telemetry::init(loaded.config.default.debug);
             let url = loaded.config.database_url()?;
-            let options = lifeboat_store::StoreOptions {
-                migrate: matches!(command, DbCommand::Sync),
-                max_connections: 2,
-                ..lifeboat_store::StoreOptions::default()
-            };
-            lifeboat_store::open(&url, &options).await?;
             match command {
-                DbCommand::Sync => println!(
-                    "database {url} is at schema version {}",
-                    lifeboat_store::latest_schema_version()
-                ),
-                DbCommand::Version => println!("{}", lifeboat_store::latest_schema_version()),
+                DbCommand::Sync => {
+                    let options = lifeboat_store::StoreOptions {
+                        migrate: true,
+                        max_connections: 2,
+                        ..lifeboat_store::StoreOptions::default()
+                    };
+                    lifeboat_store::open(&url, &options).await?;
+                    let version = lifeboat_store::schema_version(&url).await?;
+                    println!("database {url} is at schema version {version}");
+                }
+                DbCommand::Version => println!("{}", lifeboat_store::schema_version(&url).await?),
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `manage config check`: loads the configuration as `serve` does and builds what `serve`
+/// builds from it before opening the database (policy files, credential key, TLS files, listen
+/// address); every failure is reported, with exit code 2.
+fn check_config(args: &ConfigArgs) -> Result<ExitCode> {
+    let (loaded, trial) = match wiring::load_config(args, true) {
+        Ok(loaded) => loaded,
+        Err(errors) => return Ok(super::config_failure(&errors)),
+    };
+    for warning in &loaded.warnings {
+        println!("warning: {warning}");
+    }
+    let errors: Vec<String> = wiring::check(&loaded.config)
+        .iter()
+        .map(|e| format!("{e:#}"))
+        .collect();
+    if !errors.is_empty() {
+        return Ok(super::config_failure(&errors));
+    }
+    if trial {
+        println!("no configuration given: checked the trial defaults `lifeboat serve` runs with");
+    }
+    let url = loaded.config.database_url()?;
+    println!("configuration is valid (database {url})");
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,5 @@
 //! `lifeboat serve` (API and engine), `lifeboat api`, `lifeboat engine`.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,14 +81,7 @@ async fn serve_api(
 ) -> Result<()> {
     let state =
         lifeboat_api::AppState::new(wiring::api_dependencies(config, store, fencer, wake).await?);
-    let (host, port) = (
-        &config.default.masakari_api_listen,
-        config.default.masakari_api_listen_port,
-    );
-    let addr: SocketAddr = format!("{host}:{port}")
-        .parse()
-        .or_else(|_| format!("[{host}]:{port}").parse())
-        .with_context(|| format!("parsing listen address {host}"))?;
+    let addr = wiring::listen_address(config)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;

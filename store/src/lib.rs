@@ -87,6 +87,15 @@ pub enum OpenError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+    /// The applied schema version could not be read.
+    #[error("reading the schema version of {url} failed")]
+    ReadVersion {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
     /// The schema is older than this release: `lifeboat manage db sync` is needed.
     #[error(
         "the database {url} is at schema version {found} but this release needs {needed}: run `lifeboat manage db sync`"
@@ -100,6 +109,9 @@ pub enum OpenError {
         needed: i64,
     },
 }
+
+/// The highest migration applied (sqlx's bookkeeping table).
+const APPLIED_VERSION: &str = "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE";
 
 /// The latest schema version this release knows.
 pub fn latest_schema_version() -> i64 {
@@ -148,12 +160,10 @@ macro_rules! open_backend {
                     source,
                 })?;
         } else {
-            let applied: Option<i64> = sqlx::query_scalar(
-                "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap_or(None);
+            let applied: Option<i64> = sqlx::query_scalar(APPLIED_VERSION)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(None);
             let needed = latest_schema_version();
             let found = applied.unwrap_or(0);
             if found < needed {
@@ -166,6 +176,67 @@ macro_rules! open_backend {
         }
         Ok(Arc::new(SqlStore::<$backend>::new(pool, writer)) as Arc<dyn Store>)
     }};
+}
+
+/// Whether `e` says the table queried does not exist (PostgreSQL's `undefined_table`, MySQL's
+/// SQLSTATE 42S02, SQLite's message).
+fn is_missing_table(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("42P01" | "42S02"))
+        || db.message().contains("no such table")
+}
+
+/// The schema version the database `url` names is at, without changing it: 0 for a database
+/// never migrated, and for a SQLite file that does not exist yet (which is not created).
+pub async fn schema_version(url: &DatabaseUrl) -> Result<i64, OpenError> {
+    use sqlx::Connection as _;
+    macro_rules! applied {
+        ($connection:ty, $options:expr) => {{
+            let options = $options.map_err(|source| OpenError::Url {
+                url: url.to_string(),
+                source,
+            })?;
+            let mut connection = <$connection>::connect_with(&options)
+                .await
+                .map_err(|source| OpenError::Connect {
+                    url: url.to_string(),
+                    source,
+                })?;
+            let applied = sqlx::query_scalar::<_, Option<i64>>(APPLIED_VERSION)
+                .fetch_one(&mut connection)
+                .await;
+            let _ = connection.close().await;
+            match applied {
+                Ok(version) => Ok(version.unwrap_or(0)),
+                Err(e) if is_missing_table(&e) => Ok(0),
+                Err(source) => Err(OpenError::ReadVersion {
+                    url: url.to_string(),
+                    source,
+                }),
+            }
+        }};
+    }
+    match url.kind() {
+        DatabaseKind::Sqlite => {
+            let path = url.sqlite_path().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" || !std::path::Path::new(path).exists() {
+                return Ok(0);
+            }
+            applied!(
+                sqlx::SqliteConnection,
+                SqliteConnectOptions::from_str(url.expose())
+            )
+        }
+        DatabaseKind::Postgres => {
+            applied!(sqlx::PgConnection, PgConnectOptions::from_str(url.expose()))
+        }
+        DatabaseKind::MySql => applied!(
+            sqlx::MySqlConnection,
+            MySqlConnectOptions::from_str(url.expose())
+        ),
+    }
 }
 
 /// Opens the database `url` names (and migrates it when `options.migrate`).

@@ -168,3 +168,149 @@ async fn environment_overrides_apply_over_files() {
     );
     server.stop().await;
 }
+
+/// Writes `text` as `name` in `dir` and returns its path.
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const NOAUTH: &str = "[DEFAULT]\nauth_strategy = noauth2\nmasakari_api_listen = 127.0.0.1\n";
+
+#[tokio::test]
+async fn config_check_refuses_a_misspelt_word_naming_the_option_and_its_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "lifeboat.conf",
+        &format!(
+            "{NOAUTH}[host_failure]\nfencing = requird\nauto_placement = nearby\n\
+             [instance_failure]\nrecovery_action = reboot\n\
+             [database]\nconnection = sqlite:///{}/lifeboat.sqlite\n",
+            dir.path().display()
+        ),
+    );
+    let (ok, out, err) = with_config(&conf, &["manage", "config", "check"]).await;
+    assert!(!ok, "{out}{err}");
+    assert!(!out.contains("configuration is valid"), "{out}");
+    for needle in [
+        "[host_failure] fencing (",
+        "'requird' is not one of auto, required, best_effort, disabled",
+        "[host_failure] auto_placement (",
+        "'nearby' is not one of segment, scheduler",
+        "[instance_failure] recovery_action (",
+        "'reboot' is not one of stop_start, hard_reboot",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    // `serve` refuses it with the same words, before opening anything.
+    let (ok, _, serve_err) = with_config(&conf, &["serve"]).await;
+    assert!(
+        !ok && serve_err.contains("'requird' is not one of"),
+        "{serve_err}"
+    );
+}
+
+#[tokio::test]
+async fn config_check_loads_the_policy_and_workflow_policy_files_as_serve_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = "[oslo_policy]\npolicy_file = policy.yaml\n";
+    let workflows = "[engine]\nworkflow_policy_file = workflows.yaml\n";
+    // `serve` opens the database before it loads the workflow policies: keep it here.
+    let database = format!(
+        "[database]\nconnection = sqlite:///{}/lifeboat.sqlite\n",
+        dir.path().display()
+    );
+    let conf = write(
+        dir.path(),
+        "lifeboat.conf",
+        &format!("{NOAUTH}{policy}{workflows}{database}"),
+    );
+    let good_policy = "\"os_masakari_api:segments:index\": \"rule:admin_api\"\n";
+    let good_workflows =
+        "policies:\n  gold:\n    host_failure:\n      fencing: required\nsegments:\n  s1: gold\n";
+    // (policy file, workflow policy file, what the refusal names; none: valid)
+    let cases = [
+        (good_policy, good_workflows, None),
+        (
+            "\"os_masakari_api:segments:index\": [unclosed\n",
+            good_workflows,
+            Some("policy.yaml"),
+        ),
+        (
+            "{}\n",
+            "policies:\n  gold:\n    host_failure:\n      fencing: sometimes\n",
+            Some("sometimes"),
+        ),
+    ];
+    for (policy_text, workflows_text, refused) in cases {
+        write(dir.path(), "policy.yaml", policy_text);
+        write(dir.path(), "workflows.yaml", workflows_text);
+        let (ok, out, err) = with_config(&conf, &["manage", "config", "check"]).await;
+        match refused {
+            None => assert!(ok && out.contains("configuration is valid"), "{out}{err}"),
+            Some(needle) => assert!(
+                !ok && err.contains(needle),
+                "{policy_text}{workflows_text}: {out}{err}"
+            ),
+        }
+    }
+    // `serve` refuses the same file.
+    let (ok, _, serve_err) = with_config(&conf, &["serve"]).await;
+    assert!(!ok && serve_err.contains("workflows.yaml"), "{serve_err}");
+}
+
+#[tokio::test]
+async fn config_check_with_no_configuration_checks_the_trial_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = || async {
+        run(
+            lifeboat()
+                .args(["manage", "config", "check"])
+                .current_dir(dir.path()),
+            Duration::from_secs(30),
+        )
+        .await
+    };
+    let (ok, out, err) = check().await;
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("trial defaults") && out.contains("configuration is valid"),
+        "{out}"
+    );
+    // The trial's policy file is ./policy.yaml, as for `serve`: a broken one is found.
+    write(dir.path(), "policy.yaml", "[not a mapping\n");
+    let (ok, out, err) = check().await;
+    assert!(!ok && err.contains("policy.yaml"), "{out}{err}");
+}
+
+#[tokio::test]
+async fn db_version_is_0_on_an_unmigrated_database_and_the_latest_after_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.sqlite");
+    let conf = write(
+        dir.path(),
+        "lifeboat.conf",
+        &format!(
+            "{NOAUTH}[database]\nconnection = sqlite:///{}\n",
+            db.display()
+        ),
+    );
+    let (ok, out, err) = with_config(&conf, &["manage", "db", "version"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "0");
+    assert!(!db.exists(), "db version created the database");
+    // An empty SQLite file is a database without Lifeboat's tables.
+    std::fs::write(&db, b"").unwrap();
+    let (ok, out, err) = with_config(&conf, &["manage", "db", "version"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "0");
+    let (ok, synced, err) = with_config(&conf, &["manage", "db", "sync"]).await;
+    assert!(ok, "{err}");
+    let latest = synced.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(latest.parse::<u32>().unwrap() > 0, "{synced}");
+    let (ok, out, err) = with_config(&conf, &["manage", "db", "version"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), latest);
+}

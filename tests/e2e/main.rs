@@ -18,4 +18,5 @@ mod nova;
 mod recovery;
 mod schema;
 mod sdk;
+mod secrets;
 mod support;

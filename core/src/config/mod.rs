@@ -6,6 +6,7 @@
 //! Every option is declared once with `config_section!`: that declaration is the struct field,
 //! its default, its documentation in `lifeboat manage config sample` and its parser.
 
+mod choices;
 mod database;
 mod ini;
 mod section;
@@ -14,6 +15,7 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
+pub use choices::{Fencing, InstanceAction, Placement};
 pub use database::{DatabaseKind, DatabaseUrl, UnsupportedDatabase};
 pub use ini::{IniSyntaxError, Origin, RawConfig, RawValue};
 pub use section::{OptionSpec, SectionSpec};

@@ -1,5 +1,6 @@
 //! The sections Lifeboat reads, with Masakari's names and defaults.
 
+use super::choices::{Fencing, InstanceAction, Placement};
 use super::values::{AuthStrategy, Seconds, Secret};
 use crate::config_section;
 
@@ -191,10 +192,10 @@ config_section! {
         pub priority_metadata_key: String = "HA_Priority";
         /// Where `auto` evacuations go: `segment` (a host of the failed host's segment with room,
         /// chosen by Lifeboat) or `scheduler` (anywhere Nova's scheduler picks, as Masakari).
-        pub auto_placement: String = "segment";
+        pub auto_placement: Placement = "segment";
         /// Fencing before evacuation: `auto` (required when a fence device is configured for
         /// the host, else skipped with a warning), `required`, `best_effort` or `disabled`.
-        pub fencing: String = "auto";
+        pub fencing: Fencing = "auto";
         /// When more than this share of a segment's hosts failed within
         /// `storm_window`, automatic recovery stops and waits for an operator (0 disables).
         pub storm_max_failed_share: f64 = "0.5";
@@ -215,7 +216,7 @@ config_section! {
         /// Metadata key that marks an instance HA-enabled.
         pub ha_enabled_instance_metadata_key: String = "HA_Enabled";
         /// `stop_start` (Masakari) or `hard_reboot`.
-        pub recovery_action: String = "stop_start";
+        pub recovery_action: InstanceAction = "stop_start";
     }
 }
 

@@ -128,7 +128,7 @@ impl OptionValue for AuthStrategy {
         match text {
             "keystone" => Ok(Self::Keystone),
             "noauth2" | "noauth" => Ok(Self::Noauth2),
-            _ => Err(format!("'{text}' is not one of keystone, noauth2")),
+            _ => Err(super::choices::not_one_of(text, &["keystone", "noauth2"])),
         }
     }
 }

@@ -1,19 +1,19 @@
-//! Fence devices and fence history (Lifeboat's microversion 1.5): request parsing and views.
-//! Passwords are accepted, checked and handed on for sealing; no view or error ever shows one.
+//! Fence device requests and power actions (Lifeboat's microversion 1.5). Passwords are
+//! accepted, checked and handed on for sealing; no error ever shows one (views: `fence_views`).
+//!
+//! A fence device body carries a password, and a body of the wrong shape puts it where any
+//! other value was expected: so no refusal of such a body quotes a value of it. Messages name
+//! the field and what was expected instead (see [`ValidationError::refused`]).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use uuid::Uuid;
+use serde_json::Value;
 
 use super::requests::{Fields, nullable};
-use super::time_format::{optional, required};
 use crate::config::Secret;
-use crate::fencing::{FenceAttempt, PowerAction, PowerState};
-use crate::model::{FenceDevice, FenceDeviceUpdate, FenceDriver, FenceRecord, NewFenceDevice};
-use crate::validation::{MAX_NAME_LEN, Name, ValidationError, is_printable};
+use crate::fencing::PowerAction;
+use crate::model::{FenceDeviceUpdate, FenceDriver, NewFenceDevice};
+use crate::validation::{MAX_NAME_LEN, Name, ValidationError, is_printable, json_kind, shorten};
 
 const FIELDS: &[&str] = &[
     "name", "level", "driver", "address", "username", "password", "options",
@@ -63,43 +63,70 @@ pub struct FenceDeviceChange {
     pub password: Option<Option<Secret>>,
 }
 
+/// `field` was given something other than a string.
+fn not_a_string(field: &str, value: &Value) -> ValidationError {
+    ValidationError::refused(
+        field,
+        format!("'{field}' must be a string, not {}", json_kind(value)),
+    )
+}
+
 fn level(value: &Value) -> Result<u32, ValidationError> {
     value
         .as_u64()
         .filter(|l| (1..=u64::from(MAX_FENCE_LEVEL)).contains(l))
         .map(|l| l as u32)
         .ok_or_else(|| {
-            ValidationError::new(
+            let given = if value.is_number() {
+                "another number"
+            } else {
+                json_kind(value)
+            };
+            ValidationError::refused(
                 "level",
-                value,
-                format!("It must be an integer from 1 to {MAX_FENCE_LEVEL}"),
+                format!("It must be an integer from 1 to {MAX_FENCE_LEVEL}, not {given}"),
             )
         })
 }
 
 fn driver(value: &Value) -> Result<FenceDriver, ValidationError> {
-    value.as_str().and_then(FenceDriver::parse).ok_or_else(|| {
-        ValidationError::new(
+    let text = value
+        .as_str()
+        .ok_or_else(|| not_a_string("driver", value))?;
+    FenceDriver::parse(text).ok_or_else(|| {
+        ValidationError::refused(
             "driver",
-            value,
             "It must be 'ipmi' (Lifeboat's own IPMI client) or the name of a fence agent \
              (fence_ipmilan, fence_redfish, ...)",
         )
     })
 }
 
+/// The device name (as a segment's), refused without quoting it.
+fn name(value: &Value) -> Result<String, ValidationError> {
+    let text = value.as_str().ok_or_else(|| not_a_string("name", value))?;
+    Name::parse("name", value)
+        .map(|_| text.to_owned())
+        .map_err(|_| {
+            ValidationError::refused(
+                "name",
+                format!(
+                    "It must be 1 to {MAX_NAME_LEN} printable characters, not starting or \
+                     ending with whitespace"
+                ),
+            )
+        })
+}
+
 /// A short single-token text: address or user name.
 fn token(field: &str, value: &Value) -> Result<String, ValidationError> {
-    let s = value
-        .as_str()
-        .ok_or_else(|| ValidationError::new(field, value, format!("'{field}' must be a string")))?;
+    let s = value.as_str().ok_or_else(|| not_a_string(field, value))?;
     let bad = s.is_empty()
         || s.chars().count() > MAX_NAME_LEN
         || s.chars().any(|c| c.is_whitespace() || !is_printable(c));
     if bad {
-        return Err(ValidationError::new(
+        return Err(ValidationError::refused(
             field,
-            value,
             format!("It must be 1 to {MAX_NAME_LEN} printable characters without spaces"),
         ));
     }
@@ -108,68 +135,66 @@ fn token(field: &str, value: &Value) -> Result<String, ValidationError> {
 
 /// The password: checked without ever quoting it.
 fn password(value: &Value) -> Result<Secret, ValidationError> {
-    let refuse = |reason: &str| ValidationError {
-        field: "password".to_owned(),
-        value: None,
-        reason: reason.to_owned(),
-    };
     let s = value
         .as_str()
-        .ok_or_else(|| refuse("'password' must be a string"))?;
+        .ok_or_else(|| not_a_string("password", value))?;
     if s.is_empty() || s.chars().count() > MAX_NAME_LEN || s.chars().any(char::is_control) {
-        return Err(refuse(&format!(
-            "It must be 1 to {MAX_NAME_LEN} characters without control characters"
-        )));
+        return Err(ValidationError::refused(
+            "password",
+            format!("It must be 1 to {MAX_NAME_LEN} characters without control characters"),
+        ));
     }
     Ok(Secret::new(s))
 }
 
 fn options(value: &Value) -> Result<BTreeMap<String, String>, ValidationError> {
     let object = value.as_object().ok_or_else(|| {
-        ValidationError::new(
+        ValidationError::refused(
             "options",
-            value,
-            "'options' must be a JSON object of names and values",
+            format!(
+                "'options' must be a JSON object of names and values, not {}",
+                json_kind(value)
+            ),
         )
     })?;
     let mut out = BTreeMap::new();
     for (key, v) in object {
-        let field = format!("options.{key}");
         let key_ok = key.len() <= 64
             && key.starts_with(|c: char| c.is_ascii_lowercase())
             && key
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !key_ok {
-            return Err(ValidationError::new(
-                field,
-                &Value::String(key.clone()),
-                "Option names are lowercase letters, digits and '_', starting with a letter",
+            return Err(ValidationError::refused(
+                format!("options.{}", shorten(key)),
+                "Option names are at most 64 lowercase letters, digits and '_', starting with a \
+                 letter",
             ));
         }
+        let field = format!("options.{key}");
         if let Some((_, why)) = RESERVED_OPTIONS.iter().find(|(k, _)| k == key) {
-            return Err(ValidationError {
+            return Err(ValidationError::refused(
                 field,
-                value: None,
-                reason: format!("This option cannot be set here: {why}"),
-            });
+                format!("This option cannot be set here: {why}"),
+            ));
         }
         let text = match v {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => if *b { "1" } else { "0" }.to_owned(),
             other => {
-                return Err(ValidationError::new(
+                return Err(ValidationError::refused(
                     field,
-                    other,
-                    "Option values are strings, numbers or booleans",
+                    format!(
+                        "Option values are strings, numbers or booleans, not {}",
+                        json_kind(other)
+                    ),
                 ));
             }
         };
         if text.chars().any(|c| c.is_control()) || text.chars().count() > 1024 {
-            return Err(ValidationError::new(
+            return Err(ValidationError::refused(
                 field,
-                v,
                 "Option values are at most 1024 characters without control characters",
             ));
         }
@@ -178,30 +203,47 @@ fn options(value: &Value) -> Result<BTreeMap<String, String>, ValidationError> {
     Ok(out)
 }
 
-/// The `fence_device` object, refusing other top-level keys without quoting the body (it may
-/// hold a password).
-fn envelope(body: &Value) -> Result<Fields<'_>, ValidationError> {
-    if let Some(extra) = body
-        .as_object()
-        .and_then(|o| o.keys().find(|k| k.as_str() != "fence_device"))
-    {
-        return Err(ValidationError {
-            field: "request body".to_owned(),
-            value: None,
-            reason: format!("Additional properties are not allowed ('{extra}' was unexpected)"),
-        });
-    }
-    Fields::envelope(body, "fence_device")
+/// `Additional properties are not allowed`, naming the key (shortened) but no value.
+fn unexpected(field: &str, extra: &str) -> ValidationError {
+    ValidationError::refused(
+        field,
+        format!(
+            "Additional properties are not allowed ('{}' was unexpected)",
+            shorten(extra)
+        ),
+    )
 }
 
-/// Refuses unknown keys without quoting the object (it may hold a password).
+/// The `fence_device` object, refusing every other shape without quoting the body.
+fn envelope(body: &Value) -> Result<Fields<'_>, ValidationError> {
+    let top = body.as_object().ok_or_else(|| {
+        ValidationError::refused(
+            "request body",
+            format!(
+                "The request body must be a JSON object {{\"fence_device\": {{...}}}}, not {}",
+                json_kind(body)
+            ),
+        )
+    })?;
+    if let Some(extra) = top.keys().find(|k| k.as_str() != "fence_device") {
+        return Err(unexpected("request body", extra));
+    }
+    match top.get("fence_device") {
+        Some(inner) if !inner.is_object() => Err(ValidationError::refused(
+            "fence_device",
+            format!(
+                "'fence_device' must be a JSON object, not {}",
+                json_kind(inner)
+            ),
+        )),
+        _ => Fields::envelope(body, "fence_device"),
+    }
+}
+
+/// Refuses unknown keys without quoting the object.
 fn only_known(f: &Fields<'_>) -> Result<(), ValidationError> {
     match f.object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        Some(extra) => Err(ValidationError {
-            field: "fence_device".to_owned(),
-            value: None,
-            reason: format!("Additional properties are not allowed ('{extra}' was unexpected)"),
-        }),
+        Some(extra) => Err(unexpected("fence_device", extra)),
         None => Ok(()),
     }
 }
@@ -211,9 +253,7 @@ pub fn parse_create_fence_device(body: &Value) -> Result<FenceDeviceRequest, Val
     let f = envelope(body)?;
     only_known(&f)?;
     let device = NewFenceDevice {
-        name: Name::parse("name", f.required("name")?)?
-            .as_str()
-            .to_owned(),
+        name: name(f.required("name")?)?,
         level: f.optional("level").map(level).transpose()?.unwrap_or(1),
         driver: driver(f.required("driver")?)?,
         address: f
@@ -248,17 +288,13 @@ pub fn parse_update_fence_device(body: &Value) -> Result<FenceDeviceChange, Vali
     let f = envelope(body)?;
     only_known(&f)?;
     if f.object.is_empty() {
-        return Err(ValidationError::new(
+        return Err(ValidationError::refused(
             "fence_device",
-            &Value::Object(Map::new()),
             format!("At least one of {} must be given", FIELDS.join(", ")),
         ));
     }
     let update = FenceDeviceUpdate {
-        name: f
-            .optional("name")
-            .map(|v| Name::parse("name", v).map(|n| n.as_str().to_owned()))
-            .transpose()?,
+        name: f.optional("name").map(name).transpose()?,
         level: f.optional("level").map(level).transpose()?,
         driver: f.optional("driver").map(driver).transpose()?,
         address: f
@@ -288,37 +324,31 @@ pub fn check_fence_device(
     if device.driver != FenceDriver::Ipmi {
         return Ok(());
     }
-    let missing = |field: &str| ValidationError {
-        field: field.to_owned(),
-        value: None,
-        reason: format!("The ipmi driver needs '{field}'"),
-    };
+    let missing =
+        |field: &str| ValidationError::refused(field, format!("The ipmi driver needs '{field}'"));
     device.address.as_ref().ok_or_else(|| missing("address"))?;
     let user = device
         .username
         .as_ref()
         .ok_or_else(|| missing("username"))?;
     if user.len() > 16 {
-        return Err(ValidationError::new(
+        return Err(ValidationError::refused(
             "username",
-            &Value::String(user.clone()),
             "IPMI user names are at most 16 bytes",
         ));
     }
     if password.is_some_and(|p| p.expose().len() > 20) {
-        return Err(ValidationError {
-            field: "password".to_owned(),
-            value: None,
-            reason: "IPMI 2.0 passwords are at most 20 bytes".to_owned(),
-        });
+        return Err(ValidationError::refused(
+            "password",
+            "IPMI 2.0 passwords are at most 20 bytes",
+        ));
     }
     for (key, value) in &device.options {
         let field = format!("options.{key}");
         let Some((_, accepted)) = IPMI_OPTIONS.iter().find(|(k, _)| k == key) else {
             let known: Vec<&str> = IPMI_OPTIONS.iter().map(|(k, _)| *k).collect();
-            return Err(ValidationError::new(
+            return Err(ValidationError::refused(
                 field,
-                &Value::String(value.clone()),
                 format!(
                     "The ipmi driver has no option '{key}'; its options are {}",
                     known.join(", ")
@@ -326,152 +356,13 @@ pub fn check_fence_device(
             ));
         };
         if !accepted.contains(&value.as_str()) {
-            return Err(ValidationError::new(
+            return Err(ValidationError::refused(
                 field,
-                &Value::String(value.clone()),
                 format!("It must be one of: {}", accepted.join(", ")),
             ));
         }
     }
     Ok(())
-}
-
-/// `{"fence_device": {...}}`: never the password, only whether one is set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FenceDeviceView {
-    /// Integer id.
-    pub id: i64,
-    /// UUID.
-    pub uuid: Uuid,
-    /// The host's UUID.
-    pub host_uuid: Uuid,
-    /// Name.
-    pub name: String,
-    /// Level.
-    pub level: u32,
-    /// Driver.
-    pub driver: String,
-    /// Address.
-    pub address: Option<String>,
-    /// Login.
-    pub username: Option<String>,
-    /// Whether a password is stored.
-    pub password_set: bool,
-    /// Options.
-    pub options: BTreeMap<String, String>,
-    /// Creation time.
-    #[serde(with = "required")]
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    #[serde(with = "optional", default)]
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl From<&FenceDevice> for FenceDeviceView {
-    fn from(d: &FenceDevice) -> Self {
-        Self {
-            id: d.id,
-            uuid: d.uuid,
-            host_uuid: d.host_uuid,
-            name: d.name.clone(),
-            level: d.level,
-            driver: d.driver.as_str().to_owned(),
-            address: d.address.clone(),
-            username: d.username.clone(),
-            password_set: d.password.is_some(),
-            options: d.options.clone(),
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
-}
-
-/// One fence history entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FenceRecordView {
-    /// Integer id.
-    pub id: i64,
-    /// The host.
-    pub host: String,
-    /// The device.
-    pub device: String,
-    /// Its level.
-    pub level: u32,
-    /// `status`, `off`, `on` or `reboot`.
-    pub action: String,
-    /// `success` or `failure`.
-    pub result: String,
-    /// What happened.
-    pub message: String,
-    /// Duration in milliseconds.
-    pub duration_ms: u64,
-    /// Start time.
-    #[serde(with = "required")]
-    pub started_at: DateTime<Utc>,
-}
-
-impl From<&FenceRecord> for FenceRecordView {
-    fn from(r: &FenceRecord) -> Self {
-        Self {
-            id: r.id,
-            host: r.host.clone(),
-            device: r.device.clone(),
-            level: r.level,
-            action: r.action.as_str().to_owned(),
-            result: if r.succeeded { "success" } else { "failure" }.to_owned(),
-            message: r.message.clone(),
-            duration_ms: r.duration_ms,
-            started_at: r.started_at,
-        }
-    }
-}
-
-/// One attempt of a power action, as the action's answer shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FenceAttemptView {
-    /// The device.
-    pub device: String,
-    /// Its level.
-    pub level: u32,
-    /// `success` or `failure`.
-    pub result: String,
-    /// What happened.
-    pub message: String,
-    /// Duration in milliseconds.
-    pub duration_ms: u64,
-}
-
-impl From<&FenceAttempt> for FenceAttemptView {
-    fn from(a: &FenceAttempt) -> Self {
-        Self {
-            device: a.device.clone(),
-            level: a.level,
-            result: if a.succeeded { "success" } else { "failure" }.to_owned(),
-            message: a.message.clone(),
-            duration_ms: u64::try_from(a.duration.as_millis()).unwrap_or(u64::MAX),
-        }
-    }
-}
-
-/// `{"power": {...}}`: what a power action did (the answer to `POST …/hosts/{id}/action`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PowerBody {
-    /// The action's outcome.
-    pub power: PowerView,
-}
-
-/// One power action's outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PowerView {
-    /// The host's name.
-    pub host: String,
-    /// The action run.
-    pub action: PowerAction,
-    /// The power state read after it.
-    pub state: PowerState,
-    /// Each device tried, in order.
-    #[serde(default)]
-    pub attempts: Vec<FenceAttemptView>,
 }
 
 /// `POST …/hosts/{id}/action` with `{"power": "status" | "off" | "on" | "reboot"}`.
@@ -561,6 +452,34 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn bodies_of_the_wrong_shape_are_refused_without_quoting_anything() {
+        let device = json!({"name": "bmc", "driver": "ipmi", "password": "s3cretpw"});
+        for body in [
+            json!([device]),
+            json!({"fence_device": [device]}),
+            json!({"fence_device": "s3cretpw"}),
+            json!({"fence_device": {"name": ["s3cretpw"], "driver": "ipmi"}}),
+            json!({"fence_device": {"name": "bmc", "driver": "ipmi", "level": "s3cretpw"}}),
+            json!({"fence_device": {"name": "bmc", "driver": "fence_x", "options": {"snmp_priv_passwd": ["s3cretpw"]}}}),
+        ] {
+            for err in [
+                parse_create_fence_device(&body).unwrap_err(),
+                parse_update_fence_device(&body).unwrap_err(),
+            ] {
+                let text = err.to_string();
+                assert!(!text.contains("s3cretpw"), "{body}: {text}");
+                assert_eq!(err.value, None, "{body}: {text}");
+            }
+        }
+        let err = parse_create_fence_device(&json!({"fence_device": [device]})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid input for field/attribute fence_device. 'fence_device' must be a JSON \
+             object, not an array"
+        );
     }
 
     #[test]

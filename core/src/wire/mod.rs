@@ -6,16 +6,17 @@
 
 mod envelopes;
 mod fence;
+mod fence_views;
 mod requests;
 mod time_format;
 mod views;
 
 pub use envelopes::{FenceDevicesPage, HostsPage, NotificationBody, SegmentsPage};
 pub use fence::{
-    FenceAttemptView, FenceDeviceChange, FenceDeviceRequest, FenceDeviceView, FenceRecordView,
-    MAX_FENCE_LEVEL, PowerBody, PowerView, check_fence_device, parse_create_fence_device,
-    parse_power_action, parse_update_fence_device,
+    FenceDeviceChange, FenceDeviceRequest, MAX_FENCE_LEVEL, check_fence_device,
+    parse_create_fence_device, parse_power_action, parse_update_fence_device,
 };
+pub use fence_views::{FenceAttemptView, FenceDeviceView, FenceRecordView, PowerBody, PowerView};
 pub use requests::{
     CreateNotification, CreateNotificationBody, parse_create_host, parse_create_notification,
     parse_create_segment, parse_update_host, parse_update_segment,

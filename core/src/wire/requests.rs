@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::validation::{
     Description, HostType, Hostname, MAX_NAME_LEN, Name, ValidationError, parse_body_bool,
-    parse_body_datetime, parse_uuid_like,
+    parse_body_datetime, parse_uuid_like, shorten, shown,
 };
 
 /// Reads the fields of one JSON object, refusing keys nobody asked for.
@@ -86,7 +86,10 @@ fn additional(field: &str, value: &Value, extra: &str) -> ValidationError {
     ValidationError::new(
         field,
         value,
-        format!("Additional properties are not allowed ('{extra}' was unexpected)"),
+        format!(
+            "Additional properties are not allowed ('{}' was unexpected)",
+            shorten(extra)
+        ),
     )
 }
 
@@ -295,12 +298,19 @@ fn parse_payload(kind: NotificationType, value: &Value) -> Result<Payload, Valid
             return Err(ValidationError::new(
                 "payload",
                 value,
-                format!("'{key}' does not match '^[a-zA-Z0-9-_:. ]{{1,255}}$'"),
+                format!(
+                    "'{}' does not match '^[a-zA-Z0-9-_:. ]{{1,255}}$'",
+                    shorten(key)
+                ),
             ));
         }
         let field = format!("payload.{key}");
         let text = v.as_str().ok_or_else(|| {
-            ValidationError::new(&field, v, format!("{v} is not of type 'string'"))
+            ValidationError::new(
+                &field,
+                v,
+                format!("{} is not of type 'string'", shown(&field, v)),
+            )
         })?;
         if text.chars().count() > MAX_NAME_LEN {
             return Err(ValidationError::new(

@@ -8,6 +8,7 @@
 
 mod fencing;
 mod harness;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
