@@ -20,3 +20,7 @@ pub fn init(debug: bool) {
         .with_target(false)
         .try_init();
 }
+
+/// What a SIGHUP does to the log: nothing yet, as it goes to stderr, which the service manager
+/// owns (journald, or a file it opened), so there is no file of Lifeboat's own to reopen.
+pub fn reopen() {}

@@ -19,6 +19,10 @@ config_section! {
         pub tempdir: Option<String> = "";
         /// Log at debug level.
         pub debug: bool = "false";
+        /// Seconds a shutdown (SIGTERM, SIGINT) waits for the agents to finish what they are
+        /// doing before it stops them (oslo.service's option; 0: at once). A second signal
+        /// exits at once.
+        pub graceful_shutdown_timeout: Seconds = "30";
     }
 }
 

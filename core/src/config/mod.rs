@@ -10,6 +10,7 @@ mod database;
 mod ini;
 mod section;
 mod sections;
+mod server;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use sections::{
     NovaSection, OsloMiddlewareSection, OsloPolicySection, ProcessFailureSection,
     RecoveryFlowsSection,
 };
+pub use server::ApiServerSection;
 pub use values::{AuthStrategy, OptionValue, Seconds, Secret};
 
 /// Prefix of environment overrides: `LIFEBOAT__DATABASE__CONNECTION=...`.
@@ -114,6 +116,8 @@ fn unreachable_default<T>(name: &str) -> T {
 pub struct Config {
     /// `[DEFAULT]`.
     pub default: DefaultSection,
+    /// The API's connections and the shutdown grace, in `[DEFAULT]`.
+    pub api_server: ApiServerSection,
     /// `[database]`.
     pub database: DatabaseSection,
     /// `[keystone_authtoken]`.
@@ -170,6 +174,7 @@ impl Config {
     /// Every section's documentation, in sample-file order.
     pub const SECTIONS: &'static [SectionSpec] = &[
         DefaultSection::SPEC,
+        ApiServerSection::SPEC,
         DatabaseSection::SPEC,
         KeystoneAuthtokenSection::SPEC,
         OsloPolicySection::SPEC,
@@ -221,6 +226,7 @@ impl Config {
     pub fn from_raw(raw: &RawConfig, errors: &mut Vec<ConfigError>) -> Self {
         Self {
             default: DefaultSection::from_raw(raw, errors),
+            api_server: ApiServerSection::from_raw(raw, errors),
             database: DatabaseSection::from_raw(raw, errors),
             keystone_authtoken: KeystoneAuthtokenSection::from_raw(raw, errors),
             oslo_policy: OsloPolicySection::from_raw(raw, errors),
@@ -271,6 +277,7 @@ impl Config {
                 )));
             }
         }
+        errors.extend(self.api_server.validate());
         if self.default.osapi_max_limit == 0 {
             errors.push(ConfigError::Inconsistent(
                 "[DEFAULT] osapi_max_limit must be at least 1".to_owned(),
