@@ -254,7 +254,7 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         }
     };
     let config = loaded.config;
-    telemetry::init(config.default.debug);
+    telemetry::init_daemon(config.default.debug, config.logging.path())?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }

@@ -36,7 +36,7 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
         Err(errors) => return Ok(super::config_failure(&errors)),
     };
     let config = loaded.config;
-    telemetry::init(config.default.debug);
+    telemetry::init_daemon(config.default.debug, config.logging.path())?;
     let shutdown = CancellationToken::new();
     let hangups = signals::install(shutdown.clone());
     for warning in &loaded.warnings {

@@ -215,19 +215,41 @@ async fn a_server_out_of_descriptors_neither_spins_nor_dies_and_serves_again() {
 }
 
 #[tokio::test]
-async fn sighup_keeps_serve_running_and_reloads_the_policy_files() {
-    let mut server = Server::start("").await;
+async fn sighup_keeps_serve_running_reopens_its_log_and_reloads_the_policy_files() {
+    let logs = tempfile::tempdir().unwrap();
+    let (log_file, rotated) = (logs.path().join("api.log"), logs.path().join("api.log.1"));
+    let mut server =
+        Server::start(&format!("[DEFAULT]\nlog_file = {}\n", log_file.display())).await;
+    let log = || std::fs::read_to_string(&log_file).unwrap_or_default();
     let url = format!("{}/v1/segments", server.url());
     let status = || async { reqwest::get(&url).await.unwrap().status().as_u16() };
     assert_eq!(status().await, 200);
+    assert!(log().contains("Lifeboat API listening"), "{}", log());
 
+    // As logrotate does: move the file away, then SIGHUP; with a new policy meanwhile.
+    std::fs::rename(&log_file, &rotated).unwrap();
     let policy = server.dir.path().join("policy.yaml");
     std::fs::write(&policy, "\"os_masakari_api:segments:index\": \"!\"\n").unwrap();
     send_signal(server.pid(), "HUP");
     assert!(
         eventually(Duration::from_secs(5), || async { status().await == 403 }).await,
         "the new policy is not in force: {}",
-        server.log()
+        log()
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            log().contains("policy file reloaded")
+        })
+        .await,
+        "nothing logged in a new {}: {}",
+        log_file.display(),
+        std::fs::read_to_string(&rotated).unwrap()
+    );
+    assert!(log().contains("log file reopened"), "{}", log());
+    assert!(
+        !std::fs::read_to_string(&rotated)
+            .unwrap()
+            .contains("policy file reloaded")
     );
 
     // Broken files: the ones in force stay, and the log says so.
@@ -240,10 +262,10 @@ async fn sighup_keeps_serve_running_and_reloads_the_policy_files() {
     send_signal(server.pid(), "HUP");
     let reported = "the workflow policy file does not load";
     eventually(Duration::from_secs(5), || async {
-        server.log().contains(reported)
+        log().contains(reported)
     })
     .await;
-    let log = server.log();
+    let log = log();
     assert!(
         log.contains("ERROR")
             && log.contains("the policy file does not load; the one in force is kept"),
@@ -252,28 +274,39 @@ async fn sighup_keeps_serve_running_and_reloads_the_policy_files() {
     assert!(log.contains(reported), "{log}");
     assert!(log.contains("file.path="), "{log}");
     assert_eq!(status().await, 403, "the old policy was not kept");
-    assert!(still_running(&mut server).await, "{}", server.log());
+    assert!(still_running(&mut server).await, "{log}");
 }
 
 #[tokio::test]
-async fn sighup_keeps_an_agent_running_and_sigterm_stops_it_within_the_grace() {
+async fn sighup_keeps_an_agent_running_and_reopens_its_log_and_sigterm_stops_it_in_the_grace() {
     let server = Server::start("").await;
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("process_list.yaml");
-    std::fs::write(&list, "[]\n").unwrap();
+    // A start command that takes 20 s keeps the processmonitor busy when SIGTERM comes.
+    std::fs::write(
+        &list,
+        format!(
+            "- process_name: lifeboat-grace-test-{}\n  start_command: sleep 20\n  \
+             pre_start_command:\n  post_start_command:\n  restart_command: sleep 20\n  \
+             pre_restart_command:\n  post_restart_command:\n  run_as_root: false\n",
+            std::process::id()
+        ),
+    )
+    .unwrap();
+    let (log_file, rotated) = (dir.path().join("agent.log"), dir.path().join("agent.log.1"));
     let conf = dir.path().join("monitors.conf");
+    let defaults = format!(
+        "[DEFAULT]\ngraceful_shutdown_timeout = 2\nlog_file = {}\n",
+        log_file.display()
+    );
+    let endpoint = format!("{}/v1", server.url());
     std::fs::write(
         &conf,
         format!(
             "{}[process]\nprocess_list_path = {}\n",
-            agent_conf(
-                "compute-hup",
-                &format!("{}/v1", server.url()),
-                &dir.path().join("outbox")
-            )
-            .replacen(
+            agent_conf("compute-hup", &endpoint, &dir.path().join("outbox")).replacen(
                 "[DEFAULT]\n",
-                "[DEFAULT]\ngraceful_shutdown_timeout = 2\n",
+                &defaults,
                 1
             ),
             list.display()
@@ -281,30 +314,42 @@ async fn sighup_keeps_an_agent_running_and_sigterm_stops_it_within_the_grace() {
     )
     .unwrap();
     let mut agent = Agent::start("processmonitor", &conf, None);
+    let log = || std::fs::read_to_string(&log_file).unwrap_or_default();
     let running = "Lifeboat monitors running";
     assert!(
         eventually(Duration::from_secs(10), || async {
-            agent.log().contains(running)
+            log().contains(running)
         })
         .await,
-        "{}",
+        "{} {}",
+        log(),
         agent.log()
     );
+    std::fs::rename(&log_file, &rotated).unwrap();
     send_signal(agent.pid(), "HUP");
     assert!(
         agent.exit_within(Duration::from_secs(1)).await.is_none(),
         "SIGHUP ended the agent: {}",
         agent.log()
     );
-    assert!(agent.log().contains("signal=\"SIGHUP\""), "{}", agent.log());
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            log().contains("log file reopened")
+        })
+        .await,
+        "{}",
+        std::fs::read_to_string(&rotated).unwrap()
+    );
     let start = Instant::now();
     send_signal(agent.pid(), "TERM");
     let status = agent.exit_within(Duration::from_secs(5)).await;
-    let status = status.unwrap_or_else(|| panic!("still running after SIGTERM: {}", agent.log()));
-    assert!(status.success(), "{status:?}: {}", agent.log());
+    let status = status.unwrap_or_else(|| panic!("still running after SIGTERM: {}", log()));
+    assert!(status.success(), "{status:?}: {}", log());
+    assert!(within(start.elapsed(), 1.8, 4.0), "{:?}", start.elapsed());
     assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
+        log().contains("stopping the agents still busy after the grace period"),
+        "{}",
+        log()
     );
+    assert!(log().contains("Lifeboat monitors stopped"), "{}", log());
 }

@@ -8,6 +8,7 @@
 
 mod database;
 mod ini;
+mod logging;
 mod section;
 mod sections;
 mod server;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use database::{DatabaseKind, DatabaseUrl, UnsupportedDatabase};
 pub use ini::{IniSyntaxError, Origin, RawConfig, RawValue};
+pub use logging::LoggingSection;
 pub use section::{OptionSpec, SectionSpec};
 pub use sections::{
     DatabaseSection, DefaultSection, EngineSection, EngineTimingSection, FencingSection,
@@ -118,6 +120,8 @@ pub struct Config {
     pub default: DefaultSection,
     /// The API's connections and the shutdown grace, in `[DEFAULT]`.
     pub api_server: ApiServerSection,
+    /// Where to log, in `[DEFAULT]`.
+    pub logging: LoggingSection,
     /// `[database]`.
     pub database: DatabaseSection,
     /// `[keystone_authtoken]`.
@@ -175,6 +179,7 @@ impl Config {
     pub const SECTIONS: &'static [SectionSpec] = &[
         DefaultSection::SPEC,
         ApiServerSection::SPEC,
+        LoggingSection::SPEC,
         DatabaseSection::SPEC,
         KeystoneAuthtokenSection::SPEC,
         OsloPolicySection::SPEC,
@@ -227,6 +232,7 @@ impl Config {
         Self {
             default: DefaultSection::from_raw(raw, errors),
             api_server: ApiServerSection::from_raw(raw, errors),
+            logging: LoggingSection::from_raw(raw, errors),
             database: DatabaseSection::from_raw(raw, errors),
             keystone_authtoken: KeystoneAuthtokenSection::from_raw(raw, errors),
             oslo_policy: OsloPolicySection::from_raw(raw, errors),
