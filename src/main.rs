@@ -2,6 +2,8 @@
 
 mod cli;
 mod commands;
+mod http;
+mod signals;
 mod telemetry;
 mod wiring;
 

@@ -1,22 +1,124 @@
 //! Logging: `RUST_LOG` if set, else `info` (or `debug` with `[DEFAULT] debug = true`), plain
-//! text on stderr for journald.
+//! text on stderr for journald, or in `[DEFAULT] log_file`, which [`reopen`] opens anew.
 
-use std::io::IsTerminal;
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
+use anyhow::{Context, Result};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the global subscriber.
-pub fn init(debug: bool) {
+/// The daemon's log file, when it has one (for [`reopen`]).
+static LOG_FILE: OnceLock<LogFile> = OnceLock::new();
+
+fn filter(debug: bool) -> EnvFilter {
     let default = if debug {
         "debug,sqlx=warn,hyper=info"
     } else {
         "info,sqlx=warn"
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// Installs the global subscriber, writing to stderr.
+pub fn init(debug: bool) {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter(debug))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
+}
+
+/// Installs the global subscriber of a long-running command: to `log_file` when one is given.
+pub fn init_daemon(debug: bool, log_file: Option<PathBuf>) -> Result<()> {
+    let Some(path) = log_file else {
+        init(debug);
+        return Ok(());
+    };
+    let file = LogFile::open(path)?;
+    let _ = LOG_FILE.set(file.clone());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(debug))
+        .with_writer(file)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+    Ok(())
+}
+
+/// Opens the log file anew (after logrotate moved it away); logs to stderr need nothing.
+pub fn reopen() {
+    let Some(file) = LOG_FILE.get() else {
+        return;
+    };
+    let shown = file.path.display().to_string();
+    match file.reopen() {
+        Ok(()) => tracing::info!(file.path = %shown, "log file reopened"),
+        Err(e) => tracing::error!(
+            file.path = %shown,
+            error = format!("{e:#}"),
+            "reopening the log file failed; logging on to the file already open"
+        ),
+    }
+}
+
+/// A log file whose open file can be replaced while every writer keeps working.
+#[derive(Debug, Clone)]
+struct LogFile {
+    path: PathBuf,
+    file: Arc<RwLock<Arc<File>>>,
+}
+
+impl LogFile {
+    fn open(path: PathBuf) -> Result<Self> {
+        let file = open_append(&path)?;
+        Ok(Self {
+            path,
+            file: Arc::new(RwLock::new(Arc::new(file))),
+        })
+    }
+
+    fn reopen(&self) -> Result<()> {
+        let file = open_append(&self.path)?;
+        *self.file.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(file);
+        Ok(())
+    }
+}
+
+fn open_append(path: &Path) -> Result<File> {
+    File::options()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening the log file {}", path.display()))
+}
+
+/// One event's writer: the file open when the event began.
+#[derive(Debug)]
+struct LogWriter(Arc<File>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&*self.0).flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogFile {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LogWriter(
+            self.file
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        )
+    }
 }

@@ -13,7 +13,7 @@ use lifeboat_core::auth::{TokenError, TokenValidator};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::policy::{Credentials, Policy};
+use crate::policy::{Credentials, PolicyHandle};
 
 /// How requests are authenticated.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// Fails with 403 unless `rule` allows this caller.
-    pub fn authorize(&self, policy: &Policy, rule: &str) -> Result<(), ApiError> {
+    pub fn authorize(&self, policy: &PolicyHandle, rule: &str) -> Result<(), ApiError> {
         let mut target: HashMap<&str, String> = HashMap::new();
         if let Some(project) = &self.credentials.project_id {
             target.insert("project_id", project.clone());

@@ -31,7 +31,7 @@ use lifeboat_core::store::Store;
 use tokio::sync::Notify;
 
 pub use auth::Authenticator;
-pub use policy::Policy;
+pub use policy::{Policy, PolicyHandle};
 pub use request_id::RequestId;
 
 /// Tunables of the API.
@@ -75,7 +75,7 @@ pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) authenticator: Authenticator,
-    pub(crate) policy: Policy,
+    pub(crate) policy: PolicyHandle,
     pub(crate) compute: Option<Arc<dyn Compute>>,
     pub(crate) fencer: Option<Arc<dyn Fencer>>,
     pub(crate) sealer: Option<Arc<dyn CredentialSealer>>,
@@ -116,7 +116,7 @@ impl AppState {
                 store: d.store,
                 clock: d.clock,
                 authenticator: d.authenticator,
-                policy: d.policy,
+                policy: PolicyHandle::new(d.policy),
                 compute: d.compute,
                 fencer: d.fencer,
                 sealer: d.sealer,
@@ -125,6 +125,11 @@ impl AppState {
                 nova_absence_logged: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The rules in force, to replace them while the API runs.
+    pub fn policy(&self) -> PolicyHandle {
+        self.inner.policy.clone()
     }
 
     /// Logs, once per process, that host names are not checked against Nova.

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// The role a monitor's service user needs to post notifications.
 pub const MONITOR_ROLE: &str = "instance-ha-monitor";
@@ -222,6 +223,37 @@ impl Policy {
             Rule::And(parts) => parts.iter().all(|p| self.eval(p, creds, target, depth + 1)),
             Rule::Or(parts) => parts.iter().any(|p| self.eval(p, creds, target, depth + 1)),
         }
+    }
+}
+
+/// The rules in force while the API runs: clones share them, and [`PolicyHandle::replace`]
+/// swaps them for every request that starts afterwards (a reload on SIGHUP).
+#[derive(Debug, Clone)]
+pub struct PolicyHandle(Arc<RwLock<Arc<Policy>>>);
+
+impl PolicyHandle {
+    /// A handle on `policy`.
+    pub fn new(policy: Policy) -> Self {
+        Self(Arc::new(RwLock::new(Arc::new(policy))))
+    }
+
+    /// The rules in force now.
+    pub fn current(&self) -> Arc<Policy> {
+        // A panic elsewhere cannot leave an Arc half-written; the rules stay usable.
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `policy` in force.
+    pub fn replace(&self, policy: Policy) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(policy);
+    }
+
+    /// [`Policy::allows`] with the rules in force now.
+    pub fn allows(&self, rule: &str, creds: &Credentials, target: &HashMap<&str, String>) -> bool {
+        self.current().allows(rule, creds, target)
     }
 }
 

@@ -14,7 +14,7 @@ mod recorder;
 pub mod wait;
 mod workflows;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use lifeboat_core::clock::Clock;
@@ -62,22 +62,51 @@ pub struct EngineDeps {
     pub webhook: Option<Arc<dyn lifeboat_core::compute::Webhook>>,
 }
 
+/// The workflow policies in force: clones share them, and [`PoliciesHandle::replace`] puts
+/// new ones in force for every recovery that starts afterwards (a reload on SIGHUP).
+#[derive(Debug, Clone)]
+pub struct PoliciesHandle(Arc<RwLock<Arc<Policies>>>);
+
+impl PoliciesHandle {
+    /// The policies in force now.
+    pub fn current(&self) -> Arc<Policies> {
+        // A panic elsewhere cannot leave an Arc half-written; the policies stay usable.
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `policies` in force.
+    pub fn replace(&self, policies: Policies) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(policies);
+    }
+}
+
 /// The engine.
 #[derive(Debug, Clone)]
 pub struct Engine {
     deps: EngineDeps,
     settings: EngineSettings,
     wake: Arc<Notify>,
+    policies: PoliciesHandle,
 }
 
 impl Engine {
     /// An engine. `wake` is notified when new work arrives (the API does it in `serve`).
     pub fn new(deps: EngineDeps, settings: EngineSettings, wake: Arc<Notify>) -> Self {
+        let policies = PoliciesHandle(Arc::new(RwLock::new(deps.policies.clone())));
         Self {
             deps,
             settings,
             wake,
+            policies,
         }
+    }
+
+    /// The workflow policies in force, to replace them while the engine runs.
+    pub fn policies(&self) -> PoliciesHandle {
+        self.policies.clone()
     }
 
     /// Claims and recovers notifications until `cancel`. On cancel it stops claiming, asks
@@ -148,7 +177,12 @@ impl Engine {
             lost.clone(),
             cancel.clone(),
         ));
-        let work = workflows::run(&self.deps, &claim, &cancel);
+        // A recovery keeps the policies it started with, even across a reload.
+        let deps = EngineDeps {
+            policies: self.policies.current(),
+            ..self.deps.clone()
+        };
+        let work = workflows::run(&deps, &claim, &cancel);
         let outcome = tokio::select! {
             outcome = tracing::Instrument::instrument(work, span.clone()) => Some(outcome),
             () = lost.cancelled() => None,

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use lifeboat_core::config::{
-    ConfigError, RawConfig, Seconds, Secret, SectionSpec, read_sources, render_sample,
-    unknown_option_warnings,
+    ConfigError, LoggingSection, RawConfig, Seconds, Secret, SectionSpec, read_sources,
+    render_sample, unknown_option_warnings,
 };
 use lifeboat_core::config_section;
 
@@ -19,6 +19,10 @@ config_section! {
         pub tempdir: Option<String> = "";
         /// Log at debug level.
         pub debug: bool = "false";
+        /// Seconds a shutdown (SIGTERM, SIGINT) waits for the agents to finish what they are
+        /// doing before it stops them (oslo.service's option; 0: at once). A second signal
+        /// exits at once.
+        pub graceful_shutdown_timeout: Seconds = "30";
     }
 }
 
@@ -216,6 +220,8 @@ config_section! {
 pub struct MonitorsConfig {
     /// `[DEFAULT]`.
     pub default: AgentDefaultSection,
+    /// Where to log, in `[DEFAULT]`.
+    pub logging: LoggingSection,
     /// `[api]`.
     pub api: ApiSection,
     /// `[outbox]`.
@@ -266,6 +272,7 @@ impl MonitorsConfig {
     /// Every section, in sample order.
     pub const SECTIONS: &'static [SectionSpec] = &[
         AgentDefaultSection::SPEC,
+        LoggingSection::SPEC,
         ApiSection::SPEC,
         OutboxSection::SPEC,
         HostSection::SPEC,
@@ -309,6 +316,7 @@ impl MonitorsConfig {
     pub fn from_raw(raw: &RawConfig, errors: &mut Vec<ConfigError>) -> Self {
         Self {
             default: AgentDefaultSection::from_raw(raw, errors),
+            logging: LoggingSection::from_raw(raw, errors),
             api: ApiSection::from_raw(raw, errors),
             outbox: OutboxSection::from_raw(raw, errors),
             host: HostSection::from_raw(raw, errors),

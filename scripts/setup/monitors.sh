@@ -5,6 +5,8 @@
 set -euo pipefail
 need=""
 command -v ip >/dev/null || need="$need iproute2"
+# prlimit: the API's connection tests run it at a 256-descriptor limit.
+command -v prlimit >/dev/null || need="$need util-linux"
 command -v iptables >/dev/null || need="$need iptables"
 [ -x /usr/sbin/libvirtd ] || need="$need libvirt-daemon-system"
 command -v virsh >/dev/null || need="$need libvirt-clients"

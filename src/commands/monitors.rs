@@ -23,7 +23,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ConfigArgs;
-use crate::{telemetry, wiring};
+use crate::{signals, telemetry, wiring};
 
 /// Which agents run in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,7 +254,7 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         }
     };
     let config = loaded.config;
-    telemetry::init(config.default.debug);
+    telemetry::init_daemon(config.default.debug, config.logging.path())?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
@@ -262,11 +262,20 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
     let client = Arc::new(HaApi(api_client(&config)?));
     let api: Arc<dyn NotificationApi> = client.clone();
     let shutdown = CancellationToken::new();
-    tokio::spawn(super::serve::wait_for_signal(shutdown.clone()));
+    let mut hangups = signals::install(shutdown.clone());
+    // Nothing of the agents is reloaded; a SIGHUP (logrotate) only reopens the log.
+    tokio::spawn(async move {
+        loop {
+            hangups.recv().await;
+            tracing::info!(signal = "SIGHUP", "reopening the log");
+            telemetry::reopen();
+        }
+    });
     let mut tasks: JoinSet<Result<()>> = JoinSet::new();
-    let deliver = |agent: &str| -> Result<Arc<Outbox>> {
+    let mut deliveries: JoinSet<()> = JoinSet::new();
+    let mut deliver = |agent: &str| -> Result<Arc<Outbox>> {
         let outbox = outbox(&config, agent)?;
-        tokio::spawn(outbox.clone().run(api.clone(), shutdown.child_token()));
+        deliveries.spawn(outbox.clone().run(api.clone(), shutdown.child_token()));
         Ok(outbox)
     };
     if agents.process {
@@ -345,7 +354,14 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         }
     }
     shutdown.cancel();
-    while tasks.join_next().await.is_some() {}
+    let grace = config.default.graceful_shutdown_timeout.0;
+    let drain = async {
+        while tasks.join_next().await.is_some() {}
+        while deliveries.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        tracing::warn!("stopping the agents still busy after the grace period");
+    }
     tracing::info!("Lifeboat monitors stopped");
     Ok(if failed {
         ExitCode::FAILURE

@@ -1,19 +1,19 @@
 //! `lifeboat serve` (API and engine), `lifeboat api`, `lifeboat engine`.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
+use lifeboat_api::{Policy, PolicyHandle};
 use lifeboat_core::config::Config;
+use lifeboat_engine::{Policies, PoliciesHandle};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ConfigArgs;
-use crate::{telemetry, wiring};
-
-/// How long running recoveries get to reach a step boundary at shutdown.
-const ENGINE_GRACE: Duration = Duration::from_secs(10);
+use crate::signals::{self, Hangups};
+use crate::{http, telemetry, wiring};
 
 /// Which parts run in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,15 +26,18 @@ pub enum Parts {
     Engine,
 }
 
-/// Runs until SIGINT or SIGTERM; then stops the API, then the engine (whose unfinished work
-/// another engine resumes).
+/// Runs until SIGINT or SIGTERM; then stops the API and the engine (whose unfinished work
+/// another engine resumes), each waiting at most `graceful_shutdown_timeout`. SIGHUP reloads
+/// the policy files.
 pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
     let (loaded, trial) = match wiring::load_config(args, parts == Parts::All) {
         Ok(loaded) => loaded,
         Err(errors) => return Ok(super::config_failure(&errors)),
     };
     let config = loaded.config;
-    telemetry::init(config.default.debug);
+    telemetry::init_daemon(config.default.debug, config.logging.path())?;
+    let shutdown = CancellationToken::new();
+    let hangups = signals::install(shutdown.clone());
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
@@ -44,25 +47,45 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
              127.0.0.1 only, database ./lifeboat.sqlite); pass --config-file for production"
         );
     }
+    let limits = http::Limits::from_config(&config);
     let store = wiring::open_store(&config, parts == Parts::All).await?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(wait_for_signal(shutdown.clone()));
     let wake = Arc::new(Notify::new());
     let fencer = wiring::fencer(&config, store.clone())?;
+    let mut reload = Reload {
+        config: config.clone(),
+        api: None,
+        engine: None,
+    };
     let engine = match parts {
         Parts::All | Parts::Engine => {
             let engine = wiring::engine(&config, store.clone(), fencer.clone(), wake.clone())?;
+            reload.engine = Some(engine.policies());
             let cancel = shutdown.child_token();
-            Some(tokio::spawn(engine.run(cancel, ENGINE_GRACE)))
+            Some(tokio::spawn(engine.run(cancel, limits.grace)))
         }
         Parts::Api => None,
     };
     match parts {
         Parts::All | Parts::Api => {
             let signal = (parts == Parts::All).then_some(wake);
-            serve_api(&config, store, fencer, signal, shutdown.clone()).await?;
+            let state = lifeboat_api::AppState::new(
+                wiring::api_dependencies(&config, store, fencer, signal).await?,
+            );
+            reload.api = Some(state.policy());
+            tokio::spawn(reload.on_hangups(hangups));
+            let listener = listen(&config).await?;
+            http::serve(
+                listener,
+                lifeboat_api::router(state),
+                limits,
+                shutdown.clone(),
+            )
+            .await;
         }
-        Parts::Engine => shutdown.cancelled().await,
+        Parts::Engine => {
+            tokio::spawn(reload.on_hangups(hangups));
+            shutdown.cancelled().await;
+        }
     }
     shutdown.cancel();
     if let Some(engine) = engine {
@@ -72,42 +95,63 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve_api(
-    config: &Config,
-    store: Arc<dyn lifeboat_core::store::Store>,
-    fencer: Arc<dyn lifeboat_core::fencing::Fencer>,
-    wake: Option<Arc<Notify>>,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    let state =
-        lifeboat_api::AppState::new(wiring::api_dependencies(config, store, fencer, wake).await?);
+async fn listen(config: &Config) -> Result<tokio::net::TcpListener> {
     let addr = wiring::listen_address(config)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!(address = %addr, "Lifeboat API listening");
-    axum::serve(listener, lifeboat_api::router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("serving the API")
+    Ok(listener)
 }
 
-pub(crate) async fn wait_for_signal(shutdown: CancellationToken) {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// What a SIGHUP reloads: the log file and the policy files of the parts running here (the
+/// configuration itself is read at start only).
+struct Reload {
+    config: Config,
+    api: Option<PolicyHandle>,
+    engine: Option<PoliciesHandle>,
+}
+
+impl Reload {
+    async fn on_hangups(self, mut hangups: Hangups) {
+        loop {
+            hangups.recv().await;
+            tracing::info!(signal = "SIGHUP", "reloading");
+            telemetry::reopen();
+            if let Some(api) = &self.api {
+                let path = self
+                    .config
+                    .resolve_path(&self.config.oslo_policy.policy_file);
+                reload_file("policy", &path, Policy::load(&path), |p| api.replace(p));
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+            if let Some(engine) = &self.engine {
+                let path = self
+                    .config
+                    .resolve_path(&self.config.engine.workflow_policy_file);
+                let loaded = Policies::load(&self.config, &path);
+                reload_file("workflow policy", &path, loaded, |p| engine.replace(p));
             }
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = terminate => {},
     }
-    tracing::info!("shutting down");
-    shutdown.cancel();
+}
+
+/// Puts a reloaded file in force, or keeps the one in force when the new one does not load.
+fn reload_file<T, E: std::fmt::Display>(
+    what: &str,
+    path: &Path,
+    loaded: Result<T, E>,
+    replace: impl FnOnce(T),
+) {
+    let file = path.display().to_string();
+    match loaded {
+        Ok(new) => {
+            replace(new);
+            tracing::info!(file.path = %file, "{what} file reloaded");
+        }
+        Err(e) => tracing::error!(
+            file.path = %file,
+            error = %e,
+            "the {what} file does not load; the one in force is kept"
+        ),
+    }
 }

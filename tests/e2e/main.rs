@@ -10,6 +10,7 @@
 
 mod cli;
 mod config;
+mod connections;
 mod fence;
 mod keystone;
 mod logging_fields;

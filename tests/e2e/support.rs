@@ -79,6 +79,28 @@ pub async fn run(command: &mut Command, timeout: Duration) -> (bool, String, Str
     )
 }
 
+/// The `lifeboat` binary as the last argument of `wrapper` (a program that executes its
+/// arguments, such as `prlimit --nofile=256` or `ip netns exec NS`); directly when it is empty.
+pub fn lifeboat_under(wrapper: &[&str]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_lifeboat");
+    match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    }
+}
+
+/// Waits up to `timeout` for `child` to exit: how it exited, or `None` if it still runs.
+pub async fn exit_within(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    tokio::time::timeout(timeout, child.wait())
+        .await
+        .ok()
+        .map(Result::unwrap)
+}
+
 /// Spawns a long-running process with stdout and stderr going to `log` (killed on drop).
 pub fn spawn_logged(command: &mut Command, log: &Path) -> Child {
     let file = std::fs::File::create(log).unwrap();
@@ -149,6 +171,17 @@ impl Server {
 
     /// As [`Server::start_on`] with extra environment variables.
     pub async fn start_with(port: u16, extra: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_under(&[], port, extra, env).await
+    }
+
+    /// As [`Server::start_with`], as the last argument of `wrapper` (such as `prlimit
+    /// --nofile=256`); directly when `wrapper` is empty.
+    pub async fn start_under(
+        wrapper: &[&str],
+        port: u16,
+        extra: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("lifeboat.conf");
         let db = dir.path().join("lifeboat.sqlite");
@@ -162,7 +195,7 @@ impl Server {
         )
         .unwrap();
         let child = spawn_logged(
-            Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+            lifeboat_under(wrapper)
                 .arg("serve")
                 .arg("--config-file")
                 .arg(&conf)
@@ -179,6 +212,16 @@ impl Server {
             panic!("lifeboat did not start; its log:\n{}", server.log());
         }
         server
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server has not been reaped")
+    }
+
+    /// Waits up to `timeout` for the process to exit: how it exited, or `None` if it still runs.
+    pub async fn exit_within(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        exit_within(&mut self.child, timeout).await
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -289,4 +332,13 @@ impl Server {
         );
         twin
     }
+}
+
+/// Sends `signal` (`HUP`, `TERM`, ...) to process `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args(["-s", signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -s {signal} {pid} failed");
 }

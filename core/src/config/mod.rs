@@ -9,8 +9,10 @@
 mod choices;
 mod database;
 mod ini;
+mod logging;
 mod section;
 mod sections;
+mod server;
 mod values;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub use choices::{Fencing, InstanceAction, Placement};
 pub use database::{DatabaseKind, DatabaseUrl, UnsupportedDatabase};
 pub use ini::{IniSyntaxError, Origin, RawConfig, RawValue};
+pub use logging::LoggingSection;
 pub use section::{OptionSpec, SectionSpec};
 pub use sections::{
     DatabaseSection, DefaultSection, EngineSection, EngineTimingSection, FencingSection,
@@ -25,6 +28,7 @@ pub use sections::{
     NovaSection, OsloMiddlewareSection, OsloPolicySection, ProcessFailureSection,
     RecoveryFlowsSection,
 };
+pub use server::ApiServerSection;
 pub use values::{AuthStrategy, OptionValue, Seconds, Secret};
 
 /// Prefix of environment overrides: `LIFEBOAT__DATABASE__CONNECTION=...`.
@@ -116,6 +120,10 @@ fn unreachable_default<T>(name: &str) -> T {
 pub struct Config {
     /// `[DEFAULT]`.
     pub default: DefaultSection,
+    /// The API's connections and the shutdown grace, in `[DEFAULT]`.
+    pub api_server: ApiServerSection,
+    /// Where to log, in `[DEFAULT]`.
+    pub logging: LoggingSection,
     /// `[database]`.
     pub database: DatabaseSection,
     /// `[keystone_authtoken]`.
@@ -172,6 +180,8 @@ impl Config {
     /// Every section's documentation, in sample-file order.
     pub const SECTIONS: &'static [SectionSpec] = &[
         DefaultSection::SPEC,
+        ApiServerSection::SPEC,
+        LoggingSection::SPEC,
         DatabaseSection::SPEC,
         KeystoneAuthtokenSection::SPEC,
         OsloPolicySection::SPEC,
@@ -223,6 +233,8 @@ impl Config {
     pub fn from_raw(raw: &RawConfig, errors: &mut Vec<ConfigError>) -> Self {
         Self {
             default: DefaultSection::from_raw(raw, errors),
+            api_server: ApiServerSection::from_raw(raw, errors),
+            logging: LoggingSection::from_raw(raw, errors),
             database: DatabaseSection::from_raw(raw, errors),
             keystone_authtoken: KeystoneAuthtokenSection::from_raw(raw, errors),
             oslo_policy: OsloPolicySection::from_raw(raw, errors),
@@ -273,6 +285,7 @@ impl Config {
                 )));
             }
         }
+        errors.extend(self.api_server.validate());
         if self.default.osapi_max_limit == 0 {
             errors.push(ConfigError::Inconsistent(
                 "[DEFAULT] osapi_max_limit must be at least 1".to_owned(),

@@ -19,9 +19,9 @@ use lifeboat_core::model::{NewHost, NewSegment, Notification, RecoveryMethod};
 use lifeboat_core::store::{ListQuery, NotificationFilter, Store};
 use lifeboat_core::validation::{Description, HostType, Name};
 use serde_json::json;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
-use crate::support::spawn_logged;
+use crate::support::{exit_within, lifeboat_under, spawn_logged};
 
 /// A running agent (`lifeboat <command>`), killed when dropped.
 pub struct Agent {
@@ -48,15 +48,7 @@ impl Agent {
     /// [`Agent::start_under`] with `log_filter` as `RUST_LOG`.
     pub fn start_filtered(command: &str, conf: &Path, wrapper: &[&str], log_filter: &str) -> Self {
         let log = conf.with_extension(format!("{command}.log"));
-        let bin = env!("CARGO_BIN_EXE_lifeboat");
-        let mut cmd = match wrapper.split_first() {
-            Some((program, args)) => {
-                let mut c = Command::new(program);
-                c.args(args).arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        };
+        let mut cmd = lifeboat_under(wrapper);
         cmd.arg(command).arg("--config-file").arg(conf);
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("LIFEBOAT__")) {
             cmd.env_remove(key);
@@ -69,6 +61,16 @@ impl Agent {
     /// What the agent logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the agent has not been reaped")
+    }
+
+    /// Waits up to `timeout` for the agent to exit: how it exited, or `None` if it still runs.
+    pub async fn exit_within(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        exit_within(&mut self.child, timeout).await
     }
 
     /// Kills the agent at once (no clean shutdown), as a crash would.
