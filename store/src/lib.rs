@@ -7,6 +7,7 @@
 //! needs no database.
 
 mod backend;
+mod failure;
 mod sql;
 
 use std::str::FromStr;
@@ -168,6 +169,27 @@ macro_rules! open_backend {
     }};
 }
 
+/// A SQLite pool that drops a connection still inside a transaction when it comes back.
+///
+/// When a `COMMIT` fails with a full disk, SQLite has already rolled the transaction back, so
+/// the driver's `ROLLBACK` fails too and its connection keeps counting one open transaction:
+/// every later `BEGIN` on it would fail ("non-zero transaction depth"), and the one writer
+/// connection would be lost for good. The driver runs that `ROLLBACK` in the connection's
+/// worker; the ping waits for it before the depth is read.
+fn sqlite_pool() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().after_release(|conn, _| {
+        Box::pin(async move {
+            use sqlx::Connection as _;
+            conn.ping().await?;
+            let clean = !conn.is_in_transaction();
+            if !clean {
+                tracing::warn!("discarding a database connection left inside a failed transaction");
+            }
+            Ok(clean)
+        })
+    })
+}
+
 /// Opens the database `url` names (and migrates it when `options.migrate`).
 pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
     match url.kind() {
@@ -204,7 +226,7 @@ pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn S
                     .idle_timeout(None)
                     .max_lifetime(None)
             } else {
-                SqlitePoolOptions::new()
+                sqlite_pool()
             };
             open_backend!(
                 url,
@@ -214,7 +236,7 @@ pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn S
                 SQLITE_MIGRATIONS,
                 SqliteBackend,
                 // In memory there is one connection and it must do everything.
-                (!in_memory).then(SqlitePoolOptions::new)
+                (!in_memory).then(sqlite_pool)
             )
         }
         DatabaseKind::Postgres => {
