@@ -30,7 +30,14 @@ pub struct ApiError {
     pub message: String,
     /// Extra headers (`WWW-Authenticate`).
     pub www_authenticate: Option<String>,
+    /// The database refused the write (what `/healthcheck` remembers, see
+    /// [`crate::routes::health::watch_writes`]).
+    pub(crate) unwritable: bool,
 }
+
+/// Marks an answer given because the database refused a write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseUnwritable;
 
 impl ApiError {
     /// An error with `status` and `message`.
@@ -39,6 +46,7 @@ impl ApiError {
             status,
             message: message.into(),
             www_authenticate: None,
+            unwritable: false,
         }
     }
 
@@ -128,6 +136,9 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, uri);
         }
+        if self.unwritable {
+            response.extensions_mut().insert(DatabaseUnwritable);
+        }
         response
     }
 }
@@ -156,7 +167,11 @@ impl From<StoreError> for ApiError {
             | E::NotificationState { .. }
             | E::FenceDeviceNameTaken { .. } => StatusCode::CONFLICT,
             E::HostNameUnknown(_) | E::MarkerNotFound(_) => StatusCode::BAD_REQUEST,
-            E::Unwritable { .. } => return Self::database_unavailable(&e, UNWRITABLE),
+            E::Unwritable { .. } => {
+                let mut error = Self::database_unavailable(&e, UNWRITABLE);
+                error.unwritable = true;
+                return error;
+            }
             E::Unreachable { .. } => return Self::database_unavailable(&e, UNREACHABLE),
             E::CorruptRow { .. } | E::Database { .. } => return Self::internal(&e),
         };

@@ -111,7 +111,15 @@ impl Engine {
                     }
                 }
             }
-            while running.try_join_next().is_some() {}
+            // A recovery that ended since the last look may have been all that kept the next
+            // notification of its host waiting: look again at once rather than at the next poll.
+            let mut ended = false;
+            while running.try_join_next().is_some() {
+                ended = true;
+            }
+            if ended {
+                continue;
+            }
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = self.wake.notified() => {}

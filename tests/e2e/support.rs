@@ -149,6 +149,25 @@ impl Server {
 
     /// As [`Server::start_on`] with extra environment variables.
     pub async fn start_with(port: u16, extra: &str, env: &[(&str, &str)]) -> Self {
+        let server = Self::spawn(port, extra, env, None);
+        if !wait_http(
+            &format!("{}/healthcheck", server.url()),
+            Duration::from_secs(20),
+        )
+        .await
+        {
+            panic!(
+                "lifeboat did not start; its log:
+{}",
+                server.log()
+            );
+        }
+        server
+    }
+
+    /// Spawns `lifeboat serve` as [`Server::start_with`] does, as user `uid` if given, without
+    /// waiting for it to be healthy.
+    pub fn spawn(port: u16, extra: &str, env: &[(&str, &str)], uid: Option<u32>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("lifeboat.conf");
         let db = dir.path().join("lifeboat.sqlite");
@@ -161,24 +180,26 @@ impl Server {
             ),
         )
         .unwrap();
-        let child = spawn_logged(
-            Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-                .arg("serve")
-                .arg("--config-file")
-                .arg(&conf)
-                .envs(env.iter().copied()),
-            &dir.path().join("lifeboat.log"),
-        );
-        let server = Self { port, dir, child };
-        if !wait_http(
-            &format!("{}/healthcheck", server.url()),
-            Duration::from_secs(20),
-        )
-        .await
-        {
-            panic!("lifeboat did not start; its log:\n{}", server.log());
+        let mut binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_lifeboat"));
+        if uid.is_some() {
+            // The build directory may be closed to other users.
+            let copy = dir.path().join("lifeboat");
+            std::fs::copy(&binary, &copy).unwrap();
+            binary = copy;
         }
-        server
+        let mut command = Command::new(binary);
+        command
+            .arg("serve")
+            .arg("--config-file")
+            .arg(&conf)
+            .envs(env.iter().copied());
+        if let Some(uid) = uid {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            command.uid(uid).gid(uid);
+        }
+        let child = spawn_logged(&mut command, &dir.path().join("lifeboat.log"));
+        Self { port, dir, child }
     }
 
     /// `http://127.0.0.1:<port>`.
