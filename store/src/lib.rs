@@ -119,7 +119,10 @@ macro_rules! open_backend {
             url: url.to_string(),
             source,
         })?;
+        // Connections are tested before use (sqlx's default, kept on purpose): those a
+        // restarted server dropped are replaced instead of failing a request.
         let pool = $pool_options
+            .test_before_acquire(true)
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
@@ -130,6 +133,7 @@ macro_rules! open_backend {
             })?;
         let writer = match $writer {
             Some(writer_options) => writer_options
+                .test_before_acquire(true)
                 .max_connections(1)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
@@ -169,18 +173,22 @@ macro_rules! open_backend {
     }};
 }
 
-/// A SQLite pool that drops a connection still inside a transaction when it comes back.
+/// The SQLite writer pool (the only one that opens transactions): it drops a connection that
+/// comes back still inside a transaction.
 ///
 /// When a `COMMIT` fails with a full disk, SQLite has already rolled the transaction back, so
 /// the driver's `ROLLBACK` fails too and its connection keeps counting one open transaction:
 /// every later `BEGIN` on it would fail ("non-zero transaction depth"), and the one writer
 /// connection would be lost for good. The driver runs that `ROLLBACK` in the connection's
-/// worker; the ping waits for it before the depth is read.
-fn sqlite_pool() -> SqlitePoolOptions {
+/// worker, so a connection that still counts a transaction is pinged (which waits for the
+/// worker) before it is judged; a clean one costs nothing.
+fn sqlite_writer_pool() -> SqlitePoolOptions {
     SqlitePoolOptions::new().after_release(|conn, _| {
         Box::pin(async move {
             use sqlx::Connection as _;
-            conn.ping().await?;
+            if conn.is_in_transaction() {
+                conn.ping().await?;
+            }
             let clean = !conn.is_in_transaction();
             if !clean {
                 tracing::warn!("discarding a database connection left inside a failed transaction");
@@ -226,7 +234,7 @@ pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn S
                     .idle_timeout(None)
                     .max_lifetime(None)
             } else {
-                sqlite_pool()
+                SqlitePoolOptions::new()
             };
             open_backend!(
                 url,
@@ -236,7 +244,7 @@ pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn S
                 SQLITE_MIGRATIONS,
                 SqliteBackend,
                 // In memory there is one connection and it must do everything.
-                (!in_memory).then(sqlite_pool)
+                (!in_memory).then(sqlite_writer_pool)
             )
         }
         DatabaseKind::Postgres => {
