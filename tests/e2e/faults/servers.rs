@@ -62,7 +62,7 @@ impl DbServer {
     fn stop(self) {
         let (ok, out) = match self {
             Self::Postgres => sh(
-                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main stop -m fast",
+                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -1) main stop -m fast",
             ),
             Self::MariaDb => sh("mysqladmin -uroot shutdown"),
         };
@@ -73,7 +73,7 @@ impl DbServer {
     fn start(self) -> Result<(), String> {
         let command = match self {
             Self::Postgres => {
-                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -1) main start"
             }
             Self::MariaDb => {
                 "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
