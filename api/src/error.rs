@@ -10,8 +10,16 @@ use lifeboat_core::compute::ComputeError;
 use lifeboat_core::store::StoreError;
 use lifeboat_core::validation::ValidationError;
 
-/// Masakari's text for unexpected errors.
-const UNEXPECTED: &str = "Unexpected API Error. Please report this at https://bugs.launchpad.net/masakari/ and attach the Masakari API log if possible.";
+/// The text for unexpected errors. Masakari's sends users to Masakari's bug tracker; this
+/// points at Lifeboat's own log, where the cause is, under the request id of the answer.
+const UNEXPECTED: &str = "Unexpected API Error. The cause is in the Lifeboat API log, under the request id of this answer (x-openstack-request-id).";
+
+/// The text when the database refuses writes (disk full, read-only).
+const UNWRITABLE: &str =
+    "The database cannot be written (its disk is full or it is read-only); try again later.";
+
+/// The text when the database cannot be reached.
+const UNREACHABLE: &str = "The database cannot be reached; try again later.";
 
 /// An error answer: status, OpenStack fault name and message.
 #[derive(Debug)]
@@ -22,7 +30,14 @@ pub struct ApiError {
     pub message: String,
     /// Extra headers (`WWW-Authenticate`).
     pub www_authenticate: Option<String>,
+    /// The database refused the write (what `/healthcheck` remembers, see
+    /// [`crate::routes::health::watch_writes`]).
+    pub(crate) unwritable: bool,
 }
+
+/// Marks an answer given because the database refused a write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DatabaseUnwritable;
 
 impl ApiError {
     /// An error with `status` and `message`.
@@ -31,6 +46,7 @@ impl ApiError {
             status,
             message: message.into(),
             www_authenticate: None,
+            unwritable: false,
         }
     }
 
@@ -48,6 +64,13 @@ impl ApiError {
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %ErrorChain(cause), "request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, UNEXPECTED)
+    }
+
+    /// 503 for a database that cannot be written or reached: not the client's fault and not a
+    /// bug, someone must free space or bring the database back. Logged here, once.
+    fn database_unavailable(cause: &StoreError, message: &'static str) -> Self {
+        tracing::error!(error = %ErrorChain(cause), "request failed");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
     /// 405.
@@ -113,6 +136,9 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, uri);
         }
+        if self.unwritable {
+            response.extensions_mut().insert(DatabaseUnwritable);
+        }
         response
     }
 }
@@ -141,6 +167,12 @@ impl From<StoreError> for ApiError {
             | E::NotificationState { .. }
             | E::FenceDeviceNameTaken { .. } => StatusCode::CONFLICT,
             E::HostNameUnknown(_) | E::MarkerNotFound(_) => StatusCode::BAD_REQUEST,
+            E::Unwritable { .. } => {
+                let mut error = Self::database_unavailable(&e, UNWRITABLE);
+                error.unwritable = true;
+                return error;
+            }
+            E::Unreachable { .. } => return Self::database_unavailable(&e, UNREACHABLE),
             E::CorruptRow { .. } | E::Database { .. } => return Self::internal(&e),
         };
         Self::new(status, e.to_string())

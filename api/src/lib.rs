@@ -81,6 +81,7 @@ pub(crate) struct Inner {
     pub(crate) sealer: Option<Arc<dyn CredentialSealer>>,
     pub(crate) settings: Settings,
     pub(crate) new_notification: Option<Arc<Notify>>,
+    pub(crate) write_watch: routes::health::WriteWatch,
     nova_absence_logged: AtomicBool,
 }
 
@@ -122,6 +123,7 @@ impl AppState {
                 sealer: d.sealer,
                 settings: d.settings,
                 new_notification: d.new_notification,
+                write_watch: routes::health::WriteWatch::default(),
                 nova_absence_logged: AtomicBool::new(false),
             }),
         }
@@ -227,6 +229,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1/{project_id}", with_project)
         .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::bad_method)
+        .layer(from_fn_with_state(
+            state.clone(),
+            routes::health::watch_writes,
+        ))
         .layer(from_fn(request_id::layer))
         .with_state(state)
 }

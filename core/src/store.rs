@@ -195,7 +195,8 @@ pub enum OperatorRequest {
 }
 
 /// Why a store operation did not happen. The first variants are outcomes the API reports to
-/// the caller; [`StoreError::Database`] is a failure of the database itself.
+/// the caller; [`StoreError::Unwritable`], [`StoreError::Unreachable`] and
+/// [`StoreError::Database`] are failures of the database itself.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No live segment with that id.
@@ -300,7 +301,27 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
-    /// The database failed.
+    /// The database refused a write it could otherwise do: its disk is full or it is
+    /// read-only. Writes work again once it can be written (no restart needed).
+    #[error("{action} failed: the database cannot be written")]
+    Unwritable {
+        /// What the store was doing.
+        action: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database could not be reached (connection lost, server restarting, no free
+    /// connection in time).
+    #[error("{action} failed: the database cannot be reached")]
+    Unreachable {
+        /// What the store was doing.
+        action: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database failed otherwise.
     #[error("{action} failed")]
     Database {
         /// What the store was doing.
@@ -312,9 +333,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether retrying the same call later may succeed (connection loss, lock timeouts).
+    /// Whether retrying the same call later may succeed (connection loss, a full disk, lock
+    /// timeouts).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Database { .. })
+        matches!(
+            self,
+            Self::Database { .. } | Self::Unwritable { .. } | Self::Unreachable { .. }
+        )
     }
 }
 
@@ -324,6 +349,8 @@ impl StoreError {
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Checks that the database can be written, with a write transaction that changes no data.
+    async fn check_writable(&self) -> Result<(), StoreError>;
 
     /// Creates a segment.
     async fn create_segment(

@@ -140,7 +140,15 @@ impl Engine {
                     }
                 }
             }
-            while running.try_join_next().is_some() {}
+            // A recovery that ended since the last look may have been all that kept the next
+            // notification of its host waiting: look again at once rather than at the next poll.
+            let mut ended = false;
+            while running.try_join_next().is_some() {
+                ended = true;
+            }
+            if ended {
+                continue;
+            }
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = self.wake.notified() => {}
@@ -212,11 +220,14 @@ impl Engine {
         {
             tracing::error!(parent: &span, message = completion.message.as_deref().unwrap_or(""), "recovery did not succeed");
         }
-        if let Err(e) = self
-            .deps
-            .store
-            .complete_notification(id, &self.settings.engine_id, completion, now)
-            .await
+        // Within the lease, wait out a database restart rather than leave the notification to
+        // be claimed and run again.
+        let store = &self.deps.store;
+        let engine_id = &self.settings.engine_id;
+        if let Err(e) = wait::store(self.settings.lease, "recording the outcome", || {
+            store.complete_notification(id, engine_id, completion.clone(), now)
+        })
+        .await
         {
             tracing::error!(parent: &span, error = %e, "recording the outcome failed; the notification will be resumed");
         }

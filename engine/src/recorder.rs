@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use lifeboat_core::clock::Clock;
 use lifeboat_core::model::{ProgressDetail, RecoveryStep, StepState};
-use lifeboat_core::store::Store;
+use lifeboat_core::store::{Store, StoreError};
 use tokio::sync::Mutex;
 use uuid::Uuid;
+
+use crate::wait;
 
 /// The steps of one attempt of one notification.
 #[derive(Debug)]
@@ -24,32 +26,31 @@ pub struct Recorder {
 
 impl Recorder {
     /// A recorder for `attempt`, knowing what an earlier run of the same attempt recorded.
+    /// Fails when those steps cannot be read: starting afresh would repeat steps already done
+    /// (a second fence, a second evacuation).
     pub async fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         notification: Uuid,
         attempt: i64,
-    ) -> Self {
+    ) -> Result<Self, StoreError> {
         let attempt = i32::try_from(attempt).unwrap_or(i32::MAX);
-        let all = match store.list_recovery_steps(notification).await {
-            Ok(steps) => steps,
-            Err(e) => {
-                tracing::warn!(notification.id = %notification, error = %e, "reading earlier steps failed; starting afresh");
-                Vec::new()
-            }
-        };
+        let all = wait::store(wait::STORE_PATIENCE, "reading earlier steps", || {
+            store.list_recovery_steps(notification)
+        })
+        .await?;
         let (earlier, previous) = all
             .into_iter()
             .filter(|s| s.attempt >= attempt - 1)
             .partition(|s| s.attempt == attempt);
-        Self {
+        Ok(Self {
             store,
             clock,
             notification,
             attempt,
             steps: Mutex::new(earlier),
             previous,
-        }
+        })
     }
 
     /// Whether the last step of this name in the attempt before this one failed.

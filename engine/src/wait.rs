@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use lifeboat_core::store::StoreError;
 use tokio::time::Instant;
 
 /// The first look comes after this; later looks back off up to the configured interval.
@@ -59,6 +60,43 @@ where
         }
         tokio::time::sleep(pause.min(deadline - elapsed)).await;
         pause = next_pause(pause, max_interval);
+    }
+}
+
+/// How long a recovery waits for the database to come back (a server restarting, a disk
+/// being freed) before it gives up on a read it cannot do without.
+pub(crate) const STORE_PATIENCE: Duration = Duration::from_secs(15);
+
+/// The longest pause between tries of a store call.
+const STORE_MAX_PAUSE: Duration = Duration::from_secs(2);
+
+/// Calls the store until it answers, trying again while its failures are transient, for up to
+/// `patience`; then (or at once, for a failure that is no passing condition) the error.
+pub(crate) async fn store<T, F, Fut>(
+    patience: Duration,
+    what: &str,
+    mut call: F,
+) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let started = Instant::now();
+    let mut pause = FIRST_LOOK;
+    let mut warned = false;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(e) if e.is_transient() && started.elapsed() + pause < patience => {
+                if !warned {
+                    tracing::warn!(error = %e, "{what} failed; trying again while the database recovers");
+                    warned = true;
+                }
+                tokio::time::sleep(pause).await;
+                pause = next_pause(pause, STORE_MAX_PAUSE);
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 

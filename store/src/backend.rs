@@ -103,6 +103,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Whether `INSERT … RETURNING` is available (SQLite, PostgreSQL; not MySQL).
     const INSERT_RETURNING: bool;
 
+    /// A statement that needs the database writable and changes no data, for health checks.
+    /// SQLite must really write a page (a statement that matches no row writes nothing there,
+    /// so a full disk would go unnoticed); the servers refuse any `UPDATE` when read-only.
+    const WRITE_PROBE: &'static str;
+
     /// Rewrites `?` placeholders for this backend.
     fn sql(sql: &str) -> Cow<'_, str>;
 
@@ -164,7 +169,7 @@ pub(crate) fn dollar_placeholders(sql: &str) -> Cow<'_, str> {
 }
 
 macro_rules! impl_backend {
-    ($backend:ident, $db:ty, $name:literal, begin_write = $begin:expr, lock_rows = $lock:literal, returning = $returning:literal, sql = $rewrite:expr, bind_time = $bind_time:expr, text = $text:expr, time = $time:expr) => {
+    ($backend:ident, $db:ty, $name:literal, begin_write = $begin:expr, lock_rows = $lock:literal, returning = $returning:literal, probe = $probe:literal, sql = $rewrite:expr, bind_time = $bind_time:expr, text = $text:expr, time = $time:expr) => {
         /// The backend marker type.
         #[derive(Debug, Clone, Copy)]
         pub(crate) struct $backend;
@@ -195,6 +200,7 @@ macro_rules! impl_backend {
             const BEGIN_WRITE: Option<&'static str> = $begin;
             const LOCK_ROWS: &'static str = $lock;
             const INSERT_RETURNING: bool = $returning;
+            const WRITE_PROBE: &'static str = $probe;
 
             fn sql(sql: &str) -> Cow<'_, str> {
                 $rewrite(sql)
@@ -351,6 +357,7 @@ impl_backend!(
     begin_write = Some("BEGIN IMMEDIATE"),
     lock_rows = "",
     returning = true,
+    probe = "UPDATE _sqlx_migrations SET success = success WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
     sql = keep,
     bind_time = sqlite_time,
     text = native_text,
@@ -364,6 +371,7 @@ impl_backend!(
     begin_write = None,
     lock_rows = " FOR UPDATE",
     returning = true,
+    probe = "UPDATE failover_segments SET deleted = deleted WHERE 1 = 0",
     sql = dollar_placeholders,
     bind_time = native_time,
     text = native_text,
@@ -377,6 +385,7 @@ impl_backend!(
     begin_write = None,
     lock_rows = " FOR UPDATE",
     returning = false,
+    probe = "UPDATE failover_segments SET deleted = deleted WHERE 1 = 0",
     sql = keep,
     bind_time = native_time,
     text = mysql_text,

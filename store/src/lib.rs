@@ -7,6 +7,7 @@
 //! needs no database.
 
 mod backend;
+mod failure;
 mod sql;
 
 use std::str::FromStr;
@@ -130,7 +131,10 @@ macro_rules! open_backend {
             url: url.to_string(),
             source,
         })?;
+        // Connections are tested before use (sqlx's default, kept on purpose): those a
+        // restarted server dropped are replaced instead of failing a request.
         let pool = $pool_options
+            .test_before_acquire(true)
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
@@ -141,6 +145,7 @@ macro_rules! open_backend {
             })?;
         let writer = match $writer {
             Some(writer_options) => writer_options
+                .test_before_acquire(true)
                 .max_connections(1)
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
@@ -239,6 +244,31 @@ pub async fn schema_version(url: &DatabaseUrl) -> Result<i64, OpenError> {
     }
 }
 
+/// The SQLite writer pool (the only one that opens transactions): it drops a connection that
+/// comes back still inside a transaction.
+///
+/// When a `COMMIT` fails with a full disk, SQLite has already rolled the transaction back, so
+/// the driver's `ROLLBACK` fails too and its connection keeps counting one open transaction:
+/// every later `BEGIN` on it would fail ("non-zero transaction depth"), and the one writer
+/// connection would be lost for good. The driver runs that `ROLLBACK` in the connection's
+/// worker, so a connection that still counts a transaction is pinged (which waits for the
+/// worker) before it is judged; a clean one costs nothing.
+fn sqlite_writer_pool() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().after_release(|conn, _| {
+        Box::pin(async move {
+            use sqlx::Connection as _;
+            if conn.is_in_transaction() {
+                conn.ping().await?;
+            }
+            let clean = !conn.is_in_transaction();
+            if !clean {
+                tracing::warn!("discarding a database connection left inside a failed transaction");
+            }
+            Ok(clean)
+        })
+    })
+}
+
 /// Opens the database `url` names (and migrates it when `options.migrate`).
 pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn Store>, OpenError> {
     match url.kind() {
@@ -285,7 +315,7 @@ pub async fn open(url: &DatabaseUrl, options: &StoreOptions) -> Result<Arc<dyn S
                 SQLITE_MIGRATIONS,
                 SqliteBackend,
                 // In memory there is one connection and it must do everything.
-                (!in_memory).then(SqlitePoolOptions::new)
+                (!in_memory).then(sqlite_writer_pool)
             )
         }
         DatabaseKind::Postgres => {

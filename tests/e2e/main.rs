@@ -11,6 +11,7 @@
 mod cli;
 mod config;
 mod connections;
+mod faults;
 mod fence;
 mod keystone;
 mod logging_fields;

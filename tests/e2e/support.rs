@@ -82,14 +82,18 @@ pub async fn run(command: &mut Command, timeout: Duration) -> (bool, String, Str
 /// The `lifeboat` binary as the last argument of `wrapper` (a program that executes its
 /// arguments, such as `prlimit --nofile=256` or `ip netns exec NS`); directly when it is empty.
 pub fn lifeboat_under(wrapper: &[&str]) -> Command {
-    let bin = env!("CARGO_BIN_EXE_lifeboat");
+    under(wrapper, Path::new(env!("CARGO_BIN_EXE_lifeboat")))
+}
+
+/// `binary` as the last argument of `wrapper`; itself when `wrapper` is empty.
+fn under(wrapper: &[&str], binary: &Path) -> Command {
     match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
-            c.args(args).arg(bin);
+            c.args(args).arg(binary);
             c
         }
-        None => Command::new(bin),
+        None => Command::new(binary),
     }
 }
 
@@ -182,6 +186,32 @@ impl Server {
         extra: &str,
         env: &[(&str, &str)],
     ) -> Self {
+        let server = Self::spawn_under(wrapper, port, extra, env, None);
+        if !wait_http(
+            &format!("{}/healthcheck", server.url()),
+            Duration::from_secs(20),
+        )
+        .await
+        {
+            panic!("lifeboat did not start; its log:\n{}", server.log());
+        }
+        server
+    }
+
+    /// Spawns `lifeboat serve` as [`Server::start_with`] does, as user `uid` if given, without
+    /// waiting for it to be healthy.
+    pub fn spawn(port: u16, extra: &str, env: &[(&str, &str)], uid: Option<u32>) -> Self {
+        Self::spawn_under(&[], port, extra, env, uid)
+    }
+
+    /// As [`Server::spawn`], under `wrapper` as [`Server::start_under`] runs it.
+    fn spawn_under(
+        wrapper: &[&str],
+        port: u16,
+        extra: &str,
+        env: &[(&str, &str)],
+        uid: Option<u32>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("lifeboat.conf");
         let db = dir.path().join("lifeboat.sqlite");
@@ -194,24 +224,26 @@ impl Server {
             ),
         )
         .unwrap();
-        let child = spawn_logged(
-            lifeboat_under(wrapper)
-                .arg("serve")
-                .arg("--config-file")
-                .arg(&conf)
-                .envs(env.iter().copied()),
-            &dir.path().join("lifeboat.log"),
-        );
-        let server = Self { port, dir, child };
-        if !wait_http(
-            &format!("{}/healthcheck", server.url()),
-            Duration::from_secs(20),
-        )
-        .await
-        {
-            panic!("lifeboat did not start; its log:\n{}", server.log());
+        let mut binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_lifeboat"));
+        if uid.is_some() {
+            // The build directory may be closed to other users.
+            let copy = dir.path().join("lifeboat");
+            std::fs::copy(&binary, &copy).unwrap();
+            binary = copy;
         }
-        server
+        let mut command = under(wrapper, &binary);
+        command
+            .arg("serve")
+            .arg("--config-file")
+            .arg(&conf)
+            .envs(env.iter().copied());
+        if let Some(uid) = uid {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            command.uid(uid).gid(uid);
+        }
+        let child = spawn_logged(&mut command, &dir.path().join("lifeboat.log"));
+        Self { port, dir, child }
     }
 
     /// The process id (to send it signals).

@@ -17,6 +17,7 @@ use crate::EngineDeps;
 use crate::decisions::{Action, classify};
 use crate::policy::Policy;
 use crate::recorder::Recorder;
+use crate::wait;
 
 /// How a recovery ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +101,13 @@ impl Ctx<'_> {
 /// Recovers one claimed notification.
 pub(crate) async fn run(deps: &EngineDeps, claim: &Claim, cancel: &CancellationToken) -> Outcome {
     let n = &claim.notification;
-    let host = match deps.store.get_host_by_uuid(n.source_host_uuid).await {
+    let host = match wait::store(
+        wait::STORE_PATIENCE,
+        "reading the notification's host",
+        || deps.store.get_host_by_uuid(n.source_host_uuid),
+    )
+    .await
+    {
         Ok(Some(host)) => host,
         Ok(None) => {
             return Outcome::Ignored(
@@ -118,13 +125,17 @@ pub(crate) async fn run(deps: &EngineDeps, claim: &Claim, cancel: &CancellationT
     if recovers && !host.failover_segment.enabled {
         return Outcome::Ignored("Recovery aborted: the segment HA is disabled.".into());
     }
-    let rec = Recorder::new(
+    let rec = match Recorder::new(
         deps.store.clone(),
         deps.clock.clone(),
         n.notification_uuid,
         claim.attempt,
     )
-    .await;
+    .await
+    {
+        Ok(rec) => rec,
+        Err(e) => return Outcome::error(format!("Reading the recorded steps failed: {e}")),
+    };
     let ctx = Ctx {
         deps,
         notification: n,

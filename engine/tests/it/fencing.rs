@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeboat_core::clock::SystemClock;
-use lifeboat_core::config::{Config, DatabaseUrl, Secret};
+use lifeboat_core::config::{Config, Secret};
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::model::{
-    FenceDriver, NewFenceDevice, NewHost, NewNotification, NewSegment, Notification,
-    NotificationStatus, NotificationType, Payload, RecoveryMethod,
+    FenceDriver, NewFenceDevice, NewNotification, Notification, NotificationStatus,
+    NotificationType, Payload,
 };
 use lifeboat_core::store::Store;
-use lifeboat_core::validation::{Description, HostType, Hostname, Name};
+use lifeboat_core::validation::Hostname;
 use lifeboat_engine::{Engine, EngineDeps, EngineSettings, Policies, Policy};
 use lifeboat_fence::ipmi::{Timing, Verification};
 use lifeboat_fence::testing::{IpmiSim, free_udp_port};
@@ -31,56 +31,13 @@ pub(crate) struct Stack {
     _dir: tempfile::TempDir,
 }
 
-fn name(s: &str) -> Name {
-    Name::parse("name", &json!(s)).unwrap()
-}
-
 impl Stack {
     /// A segment with hosts compute-1 (which fails) and compute-2, one server on compute-1,
     /// and an engine running.
     pub(crate) async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::sqlite_from_path(&dir.path().join("e.sqlite").display().to_string());
-        let store = lifeboat_store::open(
-            &url,
-            &lifeboat_store::StoreOptions {
-                migrate: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let now = chrono::Utc::now();
-        let segment = store
-            .create_segment(
-                NewSegment {
-                    name: name("seg"),
-                    description: None,
-                    recovery_method: RecoveryMethod::Auto,
-                    service_type: name("COMPUTE"),
-                    enabled: true,
-                },
-                now,
-            )
-            .await
-            .unwrap()
-            .uuid;
-        for host in ["compute-1", "compute-2"] {
-            store
-                .create_host(
-                    segment,
-                    NewHost {
-                        name: name(host),
-                        host_type: HostType::parse("type", &json!("COMPUTE")).unwrap(),
-                        control_attributes: Description::parse("c", &json!("SSH")).unwrap(),
-                        reserved: false,
-                        on_maintenance: false,
-                    },
-                    now,
-                )
-                .await
-                .unwrap();
-        }
+        let (store, segment) =
+            crate::support::store_with_hosts(dir.path(), &["compute-1", "compute-2"]).await;
         let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
         nova.add_server("s1", "compute-1");
         let sealer = KeySealer::new(&[3u8; 32]);

@@ -7,6 +7,8 @@
     reason = "a test fails loudly on the first surprise"
 )]
 
+mod backlog;
 mod compute;
 mod evacuation;
 mod fencing;
+mod support;

@@ -51,10 +51,7 @@ impl<B: Backend> std::fmt::Debug for SqlStore<B> {
 
 /// Turns a driver error into a store error naming what was being done.
 pub(crate) fn db_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| StoreError::Database {
-        action,
-        source: Box::new(e),
-    }
+    move |e| crate::failure::store_error(action, e)
 }
 
 /// Whether a driver error is a unique-constraint violation.
@@ -173,6 +170,18 @@ impl<B: Backend> Store for SqlStore<B> {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut tx = B::begin_write(&self.writer)
+            .await
+            .map_err(db_error("starting a transaction"))?;
+        B::execute(&mut tx, B::WRITE_PROBE, &[])
+            .await
+            .map_err(db_error("probing a write"))?;
+        tx.commit()
+            .await
+            .map_err(db_error("committing a write probe"))
     }
 
     async fn create_segment(
