@@ -39,6 +39,11 @@ impl Stack {
     /// A segment with hosts compute-1 (which fails) and compute-2, one server on compute-1,
     /// and an engine running.
     pub(crate) async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// As [`Stack::start`]; without Nova when `nova` is false (as a trial instance runs).
+    pub(crate) async fn start_with(nova: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::sqlite_from_path(&dir.path().join("e.sqlite").display().to_string());
         let store = lifeboat_store::open(
@@ -81,6 +86,7 @@ impl Stack {
                 .await
                 .unwrap();
         }
+        let nova_configured = nova;
         let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
         nova.add_server("s1", "compute-1");
         let sealer = KeySealer::new(&[3u8; 32]);
@@ -102,7 +108,8 @@ impl Stack {
         ));
         let deps = EngineDeps {
             store: store.clone(),
-            compute: Some(nova.clone()),
+            compute: nova_configured
+                .then(|| nova.clone() as Arc<dyn lifeboat_core::compute::Compute>),
             fencer: Some(fencer),
             clock: Arc::new(SystemClock),
             policies: Arc::new(Policies::only(
@@ -160,19 +167,32 @@ impl Stack {
 
     /// Reports compute-1 down and waits for the engine to settle the notification.
     pub(crate) async fn host_fails(&self) -> Notification {
-        let payload: BTreeMap<String, String> = [
-            ("event", "STOPPED"),
-            ("host_status", "NORMAL"),
-            ("cluster_status", "OFFLINE"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        self.report(
+            NotificationType::ComputeHost,
+            &[
+                ("event", "STOPPED"),
+                ("host_status", "NORMAL"),
+                ("cluster_status", "OFFLINE"),
+            ],
+        )
+        .await
+    }
+
+    /// Reports from compute-1 and waits for the engine to settle the notification.
+    pub(crate) async fn report(
+        &self,
+        kind: NotificationType,
+        pairs: &[(&str, &str)],
+    ) -> Notification {
+        let payload: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let n = self
             .store
             .create_notification(
                 NewNotification {
-                    notification_type: NotificationType::ComputeHost,
+                    notification_type: kind,
                     hostname: Hostname::parse("hostname", &json!("compute-1")).unwrap(),
                     generated_time: chrono::Utc::now(),
                     payload: Payload(payload),

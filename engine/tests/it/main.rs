@@ -10,3 +10,4 @@
 mod compute;
 mod evacuation;
 mod fencing;
+mod intent;
