@@ -18,3 +18,4 @@ mod recovery;
 mod schema;
 mod sdk;
 mod support;
+mod trial;
