@@ -70,23 +70,34 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    with_database(backend, |url| async move {
+        let options = StoreOptions {
+            migrate: true,
+            ..StoreOptions::default()
+        };
+        let store = lifeboat_store::open(&url, &options)
+            .await
+            .expect("opening the test database");
+        scenario(store).await;
+    })
+    .await;
+}
+
+/// Runs `scenario` with the URL of a fresh, empty database of `backend`, then drops it.
+pub async fn with_database<F, Fut>(backend: Backend, scenario: F)
+where
+    F: FnOnce(DatabaseUrl) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let name = format!(
         "lifeboat_test_{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     let keep = std::env::var("LIFEBOAT_TEST_KEEP_DB").is_ok();
-    let options = StoreOptions {
-        migrate: true,
-        ..StoreOptions::default()
-    };
     let Some(server) = backend.server() else {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join(format!("{name}.sqlite"));
-        let url = DatabaseUrl::sqlite_from_path(&path.display().to_string());
-        let store = lifeboat_store::open(&url, &options)
-            .await
-            .expect("opening SQLite");
-        scenario(store).await;
+        scenario(DatabaseUrl::sqlite_from_path(&path.display().to_string())).await;
         if keep {
             let _kept = dir.keep();
         }
@@ -106,14 +117,7 @@ where
         .await
         .expect("CREATE DATABASE");
     let url = DatabaseUrl::parse(&replace_database(admin, &name)).expect("database URL");
-    let outcome = AssertUnwindSafe(async {
-        let store = lifeboat_store::open(&url, &options)
-            .await
-            .expect("opening the test database");
-        scenario(store).await;
-    })
-    .catch_unwind()
-    .await;
+    let outcome = AssertUnwindSafe(scenario(url)).catch_unwind().await;
     if !keep {
         sqlx::query(&server.drop.replace("{name}", &name))
             .execute(&mut conn)

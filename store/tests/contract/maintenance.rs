@@ -12,6 +12,11 @@ use lifeboat_core::store::{
     Store, StoreError,
 };
 
+use lifeboat_core::config::DatabaseUrl;
+use lifeboat_store::StoreOptions;
+use sqlx::Connection;
+
+use crate::harness::{Backend, with_database};
 use crate::{WINDOW, host_back, host_down, new_host, new_segment, payload, t};
 
 fn maintenance(update: bool) -> HostUpdate {
@@ -293,4 +298,99 @@ pub async fn a_cancel_ends_a_notification_in_error_and_records_it(store: Arc<dyn
     assert_eq!(retried.status, NotificationStatus::New);
     let claim = store.claim_notification("e", lease, t(41)).await.unwrap();
     assert_eq!(claim.map(|c| c.attempt), Some(2));
+}
+
+/// Migrates `url` to schema 3 (before maintenance reasons) from the `dir` migrations, and
+/// records hosts as that schema knew them: one in maintenance, one not.
+async fn hosts_of_schema_3(url: &DatabaseUrl, dir: &str) {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(dir);
+    let old = tempfile::tempdir().unwrap();
+    for file in ["0001_initial.sql", "0002_engine.sql", "0003_fencing.sql"] {
+        std::fs::copy(source.join(file), old.path().join(file)).unwrap();
+    }
+    let migrator = sqlx::migrate::Migrator::new(old.path()).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url.expose()).await.unwrap();
+    migrator.run(&mut conn).await.unwrap();
+    for statement in [
+        "INSERT INTO failover_segments (uuid, name, service_type, recovery_method, created_at) \
+         VALUES ('11111111-1111-4111-8111-111111111111', 's', 'COMPUTE', 'auto', '2024-01-01 00:00:00')",
+        "INSERT INTO hosts (uuid, name, type, control_attributes, on_maintenance, failover_segment_id, created_at) \
+         VALUES ('22222222-2222-4222-8222-222222222222', 'maintained', 'COMPUTE', 'SSH', TRUE, \
+         '11111111-1111-4111-8111-111111111111', '2024-01-01 00:00:00')",
+        "INSERT INTO hosts (uuid, name, type, control_attributes, on_maintenance, failover_segment_id, created_at) \
+         VALUES ('33333333-3333-4333-8333-333333333333', 'running', 'COMPUTE', 'SSH', FALSE, \
+         '11111111-1111-4111-8111-111111111111', '2024-01-01 00:00:00')",
+    ] {
+        sqlx::raw_sql(statement).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+}
+
+async fn upgraded_maintenance_counts_as_the_operators(backend: Backend, dir: &str) {
+    with_database(backend, |url| async move {
+        hosts_of_schema_3(&url, dir).await;
+        let options = StoreOptions {
+            migrate: true,
+            ..StoreOptions::default()
+        };
+        let store = lifeboat_store::open(&url, &options).await.unwrap();
+        let maintained = store.get_host_by_name("maintained").await.unwrap().unwrap();
+        assert_eq!(
+            maintained.maintenance,
+            Some(Maintenance {
+                reason: MaintenanceReason::Operator,
+                notification_uuid: None,
+            })
+        );
+        let running = store.get_host_by_name("running").await.unwrap().unwrap();
+        assert_eq!(running.maintenance, None);
+        // Recorded as such, for every reader of the table.
+        let mut conn = sqlx::AnyConnection::connect(url.expose()).await.unwrap();
+        let reasons: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, maintenance_reason FROM hosts ORDER BY name")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(
+            reasons,
+            [
+                ("maintained".to_owned(), Some("operator".to_owned())),
+                ("running".to_owned(), None)
+            ]
+        );
+        conn.close().await.unwrap();
+        // So its STARTED report is refused: nobody knows a recovery put it there.
+        let err = store
+            .create_notification(host_back("maintained", t(10)), WINDOW, t(10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::HostOnMaintenance { .. }),
+            "{err:?}"
+        );
+    })
+    .await;
+}
+
+mod hosts_in_maintenance_before_the_upgrade_count_as_the_operators {
+    use super::upgraded_maintenance_counts_as_the_operators as upgraded;
+    use crate::harness::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        upgraded(Backend::Sqlite, "sqlite").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        upgraded(Backend::Postgres, "postgres").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql() {
+        upgraded(Backend::MySql, "mysql").await;
+    }
 }
