@@ -184,12 +184,21 @@ impl Stack {
         kind: NotificationType,
         pairs: &[(&str, &str)],
     ) -> Notification {
+        let n = self.submit(kind, pairs).await;
+        self.settled(n.notification_uuid).await
+    }
+
+    /// Reports from compute-1.
+    pub(crate) async fn submit(
+        &self,
+        kind: NotificationType,
+        pairs: &[(&str, &str)],
+    ) -> Notification {
         let payload: BTreeMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let n = self
-            .store
+        self.store
             .create_notification(
                 NewNotification {
                     notification_type: kind,
@@ -201,13 +210,13 @@ impl Stack {
                 chrono::Utc::now(),
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Waits for the engine to settle a notification (anything but new or running).
+    pub(crate) async fn settled(&self, id: uuid::Uuid) -> Notification {
         for _ in 0..200 {
-            let now = self
-                .store
-                .get_notification(n.notification_uuid)
-                .await
-                .unwrap();
+            let now = self.store.get_notification(id).await.unwrap();
             if !matches!(
                 now.status,
                 NotificationStatus::New | NotificationStatus::Running

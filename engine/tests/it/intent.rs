@@ -2,7 +2,10 @@
 //! recovery set, and work that needs no Nova finishes without one.
 
 use lifeboat_core::compute::Compute;
-use lifeboat_core::model::{HostUpdate, MaintenanceReason, NotificationStatus, NotificationType};
+use lifeboat_core::model::{
+    CANCEL_STEP, CANCELLED_MESSAGE, HostUpdate, MaintenanceReason, NotificationStatus,
+    NotificationType,
+};
 use lifeboat_core::store::{OperatorRequest, StoreError};
 
 use crate::fencing::Stack;
@@ -136,6 +139,63 @@ async fn without_nova_only_the_work_that_needs_nova_ends_in_error() {
     stack
         .store
         .delete_host(segment, host.uuid, chrono::Utc::now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_stops_a_running_recovery_at_its_next_step_and_is_recorded() {
+    let stack = Stack::start().await;
+    stack.nova.hold_listings();
+    let n = stack
+        .submit(
+            NotificationType::ComputeHost,
+            &[
+                ("event", "STOPPED"),
+                ("host_status", "NORMAL"),
+                ("cluster_status", "OFFLINE"),
+            ],
+        )
+        .await;
+    let id = n.notification_uuid;
+    for _ in 0..200 {
+        if stack.store.get_notification(id).await.unwrap().status == NotificationStatus::Running {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let flagged = stack
+        .store
+        .request(id, OperatorRequest::Cancel, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(flagged.status, NotificationStatus::Running, "{flagged:?}");
+    stack.nova.release_listings();
+    let ended = stack.settled(id).await;
+    assert_eq!(
+        (ended.status, ended.message.as_deref()),
+        (NotificationStatus::Failed, Some(CANCELLED_MESSAGE))
+    );
+    assert!(stack.nova.evacuations().is_empty(), "nothing evacuated");
+    let steps = stack.store.list_recovery_steps(id).await.unwrap();
+    assert_eq!(
+        steps.last().map(|s| s.name.as_str()),
+        Some(CANCEL_STEP),
+        "{steps:?}"
+    );
+    // Released: the operator may edit the host again.
+    let host = compute_1(&stack).await;
+    stack
+        .store
+        .update_host(
+            host.failover_segment.uuid,
+            host.uuid,
+            HostUpdate {
+                reserved: Some(true),
+                ..HostUpdate::default()
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
 }
