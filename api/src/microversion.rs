@@ -33,8 +33,10 @@ impl Microversion {
     pub const OPERATOR_ACTIONS: Self = Self::new(1, 4);
     /// 1.5 (Lifeboat): fence devices, fence history and power actions of hosts.
     pub const FENCING: Self = Self::new(1, 5);
+    /// 1.6 (Lifeboat): `maintenance_reason` and `maintenance_notification_uuid` in host bodies.
+    pub const MAINTENANCE_REASON: Self = Self::new(1, 6);
     /// The newest version served.
-    pub const MAX: Self = Self::new(1, 5);
+    pub const MAX: Self = Self::new(1, 6);
 
     /// `major.minor`.
     pub const fn new(major: u32, minor: u32) -> Self {
@@ -192,7 +194,11 @@ mod tests {
         );
         assert_eq!(
             negotiate(&with(&["instance-ha 1.6"])),
-            Err(VersionError::Unsupported(Microversion::new(1, 6)))
+            Ok(Microversion::MAINTENANCE_REASON)
+        );
+        assert_eq!(
+            negotiate(&with(&["instance-ha 1.7"])),
+            Err(VersionError::Unsupported(Microversion::new(1, 7)))
         );
         assert_eq!(
             negotiate(&with(&["instance-ha 2.0"])),

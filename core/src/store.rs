@@ -8,7 +8,8 @@
 //!
 //! Invariants the implementations enforce inside one transaction, so that any number of API
 //! workers may share a database without locks of their own:
-//! * a notification from a host under maintenance is refused;
+//! * a notification from a host under maintenance is refused, but for a `STARTED` report from a
+//!   host that a recovery (not an operator) put in maintenance: that report ends it;
 //! * a notification equal to one already recorded (same host, type and payload, generated
 //!   within the duplicate window either side) is refused;
 //! * segments and hosts with a notification in `new`, `running` or `error` cannot be changed.
@@ -185,10 +186,21 @@ pub struct VMoveUpdate {
     pub message: Option<Option<String>>,
 }
 
+/// A change the engine makes to a host's maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaintenanceChange {
+    /// The recovery of this notification puts the host in maintenance (a host an operator
+    /// put in maintenance stays the operator's).
+    Recovery(Uuid),
+    /// The host is back: it leaves maintenance if a recovery put it there, and only then.
+    EndRecovery,
+}
+
 /// What an operator asks of a notification (API microversion 1.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperatorRequest {
-    /// Stop a recovery in progress at its next step.
+    /// End a notification in progress: one in `new` or `error` at once (`failed`, no retry),
+    /// a running recovery at its next step.
     Cancel,
     /// Recover again a notification that ended in `error` or `failed`.
     Retry,
@@ -497,12 +509,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// A live host by UUID.
     async fn get_host_by_uuid(&self, host: Uuid) -> Result<Option<Host>, StoreError>;
-    /// Sets a host's maintenance and reserved flags (the engine's own changes, allowed while
+    /// Changes a host's maintenance and reserved flag (the engine's own changes, allowed while
     /// the host's segment is under recovery).
     async fn set_host_flags(
         &self,
         host: Uuid,
-        on_maintenance: Option<bool>,
+        maintenance: Option<MaintenanceChange>,
         reserved: Option<bool>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
@@ -512,7 +524,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         segment: Uuid,
         since: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
-    /// Applies an operator's request (cancel a running recovery, retry a failed one).
+    /// Applies an operator's request (cancel a notification in progress, retry a failed one).
+    /// A cancel that ends the notification is recorded as a step of its last attempt.
     async fn request(
         &self,
         notification: Uuid,

@@ -311,7 +311,7 @@ impl Outcome {
             }
             Self::Cancelled => (
                 NotificationStatus::Failed,
-                Some("Cancelled by an operator.".into()),
+                Some(lifeboat_core::model::CANCELLED_MESSAGE.into()),
                 None,
                 None,
             ),

@@ -211,6 +211,24 @@ pub async fn all_fifteen_commands(osc: &Osc, server: &Server) {
         ])
         .await;
     assert!(!ok && refused.contains("maintenance"), "{refused}");
+    // STARTED too: an operator put host1 in maintenance (Masakari's 409, word for word).
+    let (ok, refused) = osc
+        .text(&[
+            "notification",
+            "create",
+            "COMPUTE_HOST",
+            "host1",
+            "2024-01-01T01:00:00.000",
+            r#"{"event": "STARTED", "host_status": "NORMAL", "cluster_status": "ONLINE"}"#,
+        ])
+        .await;
+    assert!(
+        !ok && refused.contains("409")
+            && refused.contains(
+                "Notification received from host host1 of type 'COMPUTE_HOST' is ignored as the host is already under maintenance."
+            ),
+        "{refused}"
+    );
 
     // 10. notification list
     let notifications = osc.json(&["notification", "list"]).await;

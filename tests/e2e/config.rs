@@ -136,6 +136,10 @@ async fn serve_with_no_configuration_starts_a_local_trial_instance() {
         dir.path().join("lifeboat.sqlite").exists(),
         "the trial database lives in the working directory"
     );
+    crate::trial::a_trial_finishes_what_needs_no_nova_and_keeps_its_hosts_editable(
+        "http://127.0.0.1:15868",
+    )
+    .await;
     let _ = child.kill().await;
 }
 

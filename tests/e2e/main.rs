@@ -22,3 +22,4 @@ mod schema;
 mod sdk;
 mod secrets;
 mod support;
+mod trial;

@@ -346,8 +346,8 @@ async fn recovery_against_a_real_nova() {
     );
     eprintln!("auto: 20 instances recovered in {took:?}");
 
-    // The host comes back: it reports STARTED (accepted although in maintenance) and leaves
-    // maintenance.
+    // The host comes back: it reports STARTED (accepted although in maintenance: its recovery
+    // put it there) and leaves maintenance.
     nova.revive("compute-1").await;
     nova.reinstate("compute-1").await;
     let back = ha

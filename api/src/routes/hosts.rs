@@ -17,6 +17,7 @@ use crate::auth::RequestContext;
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::listing::{BaseUrl, page};
+use crate::microversion::Microversion;
 
 /// Path parameters of `/segments/{segment_id}/hosts/{host_id}`.
 #[derive(Debug, serde::Deserialize)]
@@ -41,8 +42,18 @@ impl HostPath {
     }
 }
 
-fn host_body(host: &Host) -> Json<Value> {
-    Json(json!({ "host": HostView::from(host) }))
+/// A host as shown at `version`: with why it is in maintenance from 1.6.
+fn view(host: &Host, version: Microversion) -> HostView {
+    let view = HostView::from(host);
+    if version >= Microversion::MAINTENANCE_REASON {
+        view.with_maintenance(host)
+    } else {
+        view
+    }
+}
+
+fn host_body(host: &Host, version: Microversion) -> Json<Value> {
+    Json(json!({ "host": view(host, version) }))
 }
 
 /// Masakari accepts a host only if Nova has a `nova-compute` service of that name. Without a
@@ -64,6 +75,7 @@ async fn check_compute_service(state: &AppState, name: &str) -> Result<(), ApiEr
 pub(crate) async fn index(
     State(state): State<AppState>,
     ctx: RequestContext,
+    version: Microversion,
     Path(path): Path<SegmentPath>,
     params: QueryParams,
     base: BaseUrl,
@@ -91,7 +103,7 @@ pub(crate) async fn index(
         filter,
     )?;
     let hosts = state.inner.store.list_hosts(segment, &query).await?;
-    let views: Vec<HostView> = hosts.iter().map(HostView::from).collect();
+    let views: Vec<HostView> = hosts.iter().map(|h| view(h, version)).collect();
     Ok(super::list_body(
         "hosts",
         views,
@@ -109,6 +121,7 @@ pub(crate) async fn index(
 pub(crate) async fn create(
     State(state): State<AppState>,
     ctx: RequestContext,
+    version: Microversion,
     Path(path): Path<SegmentPath>,
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -124,24 +137,29 @@ pub(crate) async fn create(
         .create_host(segment, new, state.inner.clock.now())
         .await?;
     tracing::info!(host.name = %host.name, segment.id = %segment, "host created");
-    Ok((StatusCode::CREATED, host_body(&host)))
+    Ok((StatusCode::CREATED, host_body(&host, version)))
 }
 
 /// `GET /segments/{id}/hosts/{id}`.
 pub(crate) async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
+    version: Microversion,
     Path(path): Path<HostPath>,
 ) -> Result<Json<Value>, ApiError> {
     ctx.authorize(&state.inner.policy, "os_masakari_api:os-hosts:detail")?;
     let (segment, host) = path.uuids()?;
-    Ok(host_body(&state.inner.store.get_host(segment, host).await?))
+    Ok(host_body(
+        &state.inner.store.get_host(segment, host).await?,
+        version,
+    ))
 }
 
 /// `PUT /segments/{id}/hosts/{id}`.
 pub(crate) async fn update(
     State(state): State<AppState>,
     ctx: RequestContext,
+    version: Microversion,
     Path(path): Path<HostPath>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -158,7 +176,7 @@ pub(crate) async fn update(
         .update_host(segment, uuid, update, state.inner.clock.now())
         .await?;
     tracing::info!(host.name = %host.name, "host updated");
-    Ok(host_body(&host))
+    Ok(host_body(&host, version))
 }
 
 /// `DELETE /segments/{id}/hosts/{id}`.

@@ -1,7 +1,8 @@
 //! `/v1/segments/{id}/hosts`.
 
-use reqwest::StatusCode;
-use serde_json::json;
+use lifeboat_core::store::MaintenanceChange;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::harness::spawn_app;
 
@@ -120,4 +121,134 @@ async fn host_filters_all_work() {
         .get(&format!("/v1/segments/{}/hosts", uuid::Uuid::new_v4()))
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hosts_show_why_they_are_in_maintenance_from_microversion_1_6() {
+    let app = spawn_app().await;
+    let seg = app.segment("s", "auto").await;
+    let seg_id = seg["uuid"].as_str().unwrap();
+    let created = app
+        .call(
+            Method::POST,
+            &format!("/v1/segments/{seg_id}/hosts"),
+            Some("1.6"),
+            Some(json!({"host": {"name": "kept", "type": "COMPUTE",
+                "control_attributes": "SSH", "on_maintenance": true}})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["host"]["maintenance_reason"], "operator");
+    assert_eq!(
+        created.body["host"]["maintenance_notification_uuid"],
+        Value::Null
+    );
+    let path = format!(
+        "/v1/segments/{seg_id}/hosts/{}",
+        created.body["host"]["uuid"].as_str().unwrap()
+    );
+    // Older microversions see exactly Masakari's host.
+    let old = app.call(Method::GET, &path, Some("1.5"), None).await;
+    let old = old.body["host"].as_object().unwrap();
+    assert!(
+        !old.contains_key("maintenance_reason")
+            && !old.contains_key("maintenance_notification_uuid"),
+        "{old:?}"
+    );
+    assert_eq!(old["on_maintenance"], true);
+    // Ending maintenance clears the reason; setting it again makes it the operator's.
+    for (on, reason) in [("False", Value::Null), ("True", json!("operator"))] {
+        let put = app
+            .call(
+                Method::PUT,
+                &path,
+                Some("1.6"),
+                Some(json!({"host": {"on_maintenance": on}})),
+            )
+            .await;
+        assert_eq!(put.body["host"]["maintenance_reason"], reason, "{on}");
+    }
+
+    // A recovery's maintenance names the notification.
+    let failed = app.host(&seg, "failed").await;
+    let n = app.host_down("failed", "2024-01-01T00:00:00").await.body["notification"].clone();
+    let n_id: uuid::Uuid = n["notification_uuid"].as_str().unwrap().parse().unwrap();
+    app.store
+        .set_host_flags(
+            failed["uuid"].as_str().unwrap().parse().unwrap(),
+            Some(MaintenanceChange::Recovery(n_id)),
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/v1/segments/{seg_id}/hosts?sort_key=name&sort_dir=asc"),
+            Some("1.6"),
+            None,
+        )
+        .await;
+    let reasons: Vec<(Value, Value)> = list.body["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["maintenance_reason"].clone(),
+                h["maintenance_notification_uuid"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (json!("recovery"), json!(n_id.to_string())),
+            (json!("operator"), Value::Null)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_started_report_from_a_host_an_operator_maintains_gets_masakari_s_409() {
+    let app = spawn_app().await;
+    let seg = app.segment("s", "auto").await;
+    let host = app.host(&seg, "c1").await;
+    let path = format!(
+        "/v1/segments/{}/hosts/{}",
+        seg["uuid"].as_str().unwrap(),
+        host["uuid"].as_str().unwrap()
+    );
+    let put = app
+        .put(&path, json!({"host": {"on_maintenance": "True"}}))
+        .await;
+    assert_eq!(put.status, StatusCode::OK);
+    for (kind, payload) in [
+        (
+            "COMPUTE_HOST",
+            json!({"event": "STARTED", "host_status": "NORMAL", "cluster_status": "ONLINE"}),
+        ),
+        (
+            "PROCESS",
+            json!({"event": "STARTED", "process_name": "nova-compute"}),
+        ),
+    ] {
+        let refused = app
+            .post(
+                "/v1/notifications",
+                json!({"notification": {"type": kind, "hostname": "c1",
+                    "generated_time": "2024-01-01T00:00:00", "payload": payload}}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+        assert_eq!(
+            refused.body,
+            json!({"conflictingRequest": {"code": 409, "message": format!(
+                "Notification received from host c1 of type '{kind}' is ignored as the host is already under maintenance."
+            )}})
+        );
+    }
+    // The operator is still in charge: the host stays in maintenance.
+    assert_eq!(app.get(&path).await.body["host"]["on_maintenance"], true);
 }

@@ -1,8 +1,10 @@
 //! `/v1/notifications` and vmoves.
 
+use std::time::Duration;
+
 use chrono::Utc;
-use lifeboat_core::model::{VMoveStatus, VMoveType};
-use lifeboat_core::store::NewVMove;
+use lifeboat_core::model::{NotificationStatus, VMoveStatus, VMoveType};
+use lifeboat_core::store::{Completion, NewVMove};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -240,7 +242,12 @@ async fn operators_cancel_and_retry_from_microversion_1_4() {
         )
         .await;
     assert_eq!(cancel.status, StatusCode::ACCEPTED, "{}", cancel.text);
-    assert_eq!(cancel.body["notification"]["status"], "new");
+    // No engine had it yet: it ends at once.
+    assert_eq!(cancel.body["notification"]["status"], "failed");
+    assert_eq!(
+        cancel.body["notification"]["message"],
+        "Cancelled by an operator."
+    );
     let missing = app
         .call(
             Method::POST,
@@ -250,4 +257,91 @@ async fn operators_cancel_and_retry_from_microversion_1_4() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_cancel_ends_a_notification_in_error_releases_its_segment_and_is_recorded() {
+    let app = spawn_app().await;
+    let seg = app.segment("s", "auto").await;
+    let host = app.host(&seg, "c1").await;
+    let n = app.host_down("c1", "2024-01-01T00:00:00").await.body["notification"].clone();
+    let id: uuid::Uuid = n["notification_uuid"].as_str().unwrap().parse().unwrap();
+    // An engine tried and left it in error (as the storm guard does: no retry time).
+    let now = Utc::now();
+    app.store
+        .claim_notification("e", Duration::from_secs(60), now)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .complete_notification(
+            id,
+            "e",
+            Completion {
+                status: NotificationStatus::Error,
+                message: Some("Storm guard: paused.".into()),
+                retry_at: None,
+                recovery_method: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let host_path = format!(
+        "/v1/segments/{}/hosts/{}",
+        seg["uuid"].as_str().unwrap(),
+        host["uuid"].as_str().unwrap()
+    );
+    let edit = json!({"host": {"control_attributes": "IPMI"}});
+    let locked = app.put(&host_path, edit.clone()).await;
+    assert_eq!(locked.status, StatusCode::CONFLICT, "{}", locked.text);
+
+    let cancel = app
+        .call(
+            Method::POST,
+            &format!("/v1/notifications/{id}/action"),
+            Some("1.4"),
+            Some(json!({"cancel": null})),
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::ACCEPTED, "{}", cancel.text);
+    assert_eq!(cancel.body["notification"]["status"], "failed");
+    let shown = app
+        .call(
+            Method::GET,
+            &format!("/v1/notifications/{id}"),
+            Some("1.1"),
+            None,
+        )
+        .await;
+    let details = shown.body["notification"]["recovery_workflow_details"]
+        .as_array()
+        .unwrap();
+    let last = details.last().unwrap();
+    assert_eq!(
+        (last["name"].as_str(), last["state"].as_str()),
+        (Some("OperatorCancelTask"), Some("SUCCESS"))
+    );
+    let failed = app.get("/v1/notifications?status=failed").await;
+    assert_eq!(failed.body["notifications"].as_array().unwrap().len(), 1);
+    assert!(
+        app.get("/v1/notifications?status=error").await.body["notifications"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The host and segment are released, and nothing claims the notification again.
+    let edited = app.put(&host_path, edit).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert!(
+        app.store
+            .claim_notification(
+                "e",
+                Duration::from_secs(60),
+                now + chrono::Duration::days(1)
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -17,13 +17,13 @@ async fn version_documents_advertise_the_microversion_range() {
     );
     assert_eq!(
         (v["version"].as_str(), v["min_version"].as_str()),
-        (Some("1.5"), Some("1.0"))
+        (Some("1.6"), Some("1.0"))
     );
     assert_eq!(v["links"][0]["href"], format!("{}/v1/", app.base));
     for path in ["/v1", "/v1/"] {
         let doc = app.get(path).await;
         assert_eq!(doc.status, StatusCode::OK, "{path}");
-        assert_eq!(doc.body["version"]["version"], "1.5");
+        assert_eq!(doc.body["version"]["version"], "1.6");
         assert_eq!(
             doc.body["version"]["media-types"][0]["type"],
             "application/vnd.openstack.masakari+json;version=1"
@@ -43,7 +43,7 @@ async fn microversions_are_negotiated_echoed_and_refused_when_bad() {
     let latest = app
         .call(Method::GET, "/v1/segments", Some("latest"), None)
         .await;
-    assert_eq!(latest.headers["openstack-api-version"], "instance-ha 1.5");
+    assert_eq!(latest.headers["openstack-api-version"], "instance-ha 1.6");
     let malformed = app
         .call(Method::GET, "/v1/segments", Some("1.a"), None)
         .await;
@@ -55,12 +55,12 @@ async fn microversions_are_negotiated_echoed_and_refused_when_bad() {
     );
     assert!(!malformed.headers.contains_key("openstack-api-version"));
     let unsupported = app
-        .call(Method::GET, "/v1/segments", Some("1.6"), None)
+        .call(Method::GET, "/v1/segments", Some("1.7"), None)
         .await;
     assert_eq!(unsupported.status, StatusCode::NOT_ACCEPTABLE);
     assert_eq!(
         unsupported.body["masakariFault"]["message"],
-        "Version 1.6 is not supported by the API. Minimum is 1.0 and maximum is 1.5."
+        "Version 1.7 is not supported by the API. Minimum is 1.0 and maximum is 1.6."
     );
 }
 

@@ -1,6 +1,6 @@
 use uuid::Uuid;
 
-use super::{Segment, Timestamps};
+use super::{Segment, Timestamps, string_enum};
 use crate::validation::{Description, HostType, Name};
 
 /// A compute host that belongs to one failover segment.
@@ -20,13 +20,44 @@ pub struct Host {
     pub reserved: bool,
     /// Free text (Masakari: how to reach the host, e.g. `SSH`).
     pub control_attributes: String,
-    /// Notifications from a host under maintenance are refused.
-    pub on_maintenance: bool,
+    /// In maintenance, and why (none: not in maintenance). Notifications from a host in
+    /// maintenance are refused, but for the `STARTED` report that ends a recovery's.
+    pub maintenance: Option<Maintenance>,
     /// Row timestamps.
     pub timestamps: Timestamps,
 }
 
+string_enum! {
+    /// Who put a host in maintenance.
+    pub enum MaintenanceReason {
+        /// An operator, through the API: only an operator takes it out again.
+        Operator = "operator",
+        /// A recovery: the host's (or nova-compute's) `STARTED` report takes it out again.
+        Recovery = "recovery",
+    }
+}
+
+/// Why a host is in maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Who put it there.
+    pub reason: MaintenanceReason,
+    /// The notification whose recovery put it there (for [`MaintenanceReason::Recovery`]).
+    pub notification_uuid: Option<Uuid>,
+}
+
 impl Host {
+    /// Whether the host is in maintenance (Masakari's `on_maintenance`).
+    pub fn on_maintenance(&self) -> bool {
+        self.maintenance.is_some()
+    }
+
+    /// Whether a recovery put the host in maintenance, so that its `STARTED` report ends it.
+    pub fn in_recovery_maintenance(&self) -> bool {
+        self.maintenance
+            .is_some_and(|m| m.reason == MaintenanceReason::Recovery)
+    }
+
     /// Columns a list may be sorted by.
     pub const SORT_KEYS: &'static [&'static str] = &[
         "id",
@@ -55,7 +86,7 @@ pub struct NewHost {
     pub control_attributes: Description,
     /// Defaults to false.
     pub reserved: bool,
-    /// Defaults to false.
+    /// Defaults to false; true puts the host in the operator's maintenance.
     pub on_maintenance: bool,
 }
 
@@ -70,6 +101,7 @@ pub struct HostUpdate {
     pub control_attributes: Option<Description>,
     /// New reserved flag.
     pub reserved: Option<bool>,
-    /// New maintenance flag.
+    /// New maintenance flag: true puts the host in the operator's maintenance (whoever put it
+    /// there before), false ends any maintenance.
     pub on_maintenance: Option<bool>,
 }

@@ -8,11 +8,11 @@ mod segment;
 mod vmove;
 
 pub use fence::{FenceDevice, FenceDeviceUpdate, FenceDriver, FenceRecord, NewFenceDevice};
-pub use host::{Host, HostUpdate, NewHost};
+pub use host::{Host, HostUpdate, Maintenance, MaintenanceReason, NewHost};
 pub use notification::{
     HostEvent, NewNotification, Notification, NotificationStatus, NotificationType, Payload,
 };
-pub use recovery::{ProgressDetail, RecoveryStep, StepState};
+pub use recovery::{CANCEL_STEP, CANCELLED_MESSAGE, ProgressDetail, RecoveryStep, StepState};
 pub use segment::{NewSegment, RecoveryMethod, Segment, SegmentUpdate};
 pub use vmove::{VMove, VMoveStatus, VMoveType};
 

@@ -21,6 +21,11 @@ string_enum! {
     }
 }
 
+/// The step recorded when an operator cancels a notification (in the attempt it ends).
+pub const CANCEL_STEP: &str = "OperatorCancelTask";
+/// The message of a notification an operator cancelled (status `failed`).
+pub const CANCELLED_MESSAGE: &str = "Cancelled by an operator.";
+
 /// One progress line of a step.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProgressDetail {

@@ -23,5 +23,6 @@ pub use requests::{
 };
 pub use time_format::{format_datetime, format_detail_timestamp, format_naive};
 pub use views::{
-    HostView, NotificationView, ProgressDetailView, SegmentView, VMoveView, WorkflowDetailView,
+    HostView, MaintenanceView, NotificationView, ProgressDetailView, SegmentView, VMoveView,
+    WorkflowDetailView,
 };

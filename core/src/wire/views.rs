@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::time_format::{format_detail_timestamp, optional, required};
 use crate::model::{
-    Host, Notification, NotificationStatus, NotificationType, Payload, RecoveryMethod,
-    RecoveryStep, Segment, Timestamps, VMove, VMoveStatus, VMoveType,
+    Host, MaintenanceReason, Notification, NotificationStatus, NotificationType, Payload,
+    RecoveryMethod, RecoveryStep, Segment, Timestamps, VMove, VMoveStatus, VMoveType,
 };
 
 /// The timestamp fields every resource shows.
@@ -95,9 +95,34 @@ pub struct HostView {
     pub control_attributes: String,
     /// Maintenance flag.
     pub on_maintenance: bool,
+    /// Why the host is in maintenance: only from microversion 1.6 (older clients see exactly
+    /// Masakari's fields).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceView>,
     /// Timestamps.
     #[serde(flatten)]
     pub timestamps: TimestampsView,
+}
+
+/// Why a host is in maintenance (host views at microversion 1.6 and later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaintenanceView {
+    /// `operator` (set through the API), `recovery` (set by the engine) or null (not in
+    /// maintenance).
+    pub maintenance_reason: Option<MaintenanceReason>,
+    /// The notification whose recovery put the host in maintenance (null otherwise).
+    pub maintenance_notification_uuid: Option<Uuid>,
+}
+
+impl HostView {
+    /// The view with the maintenance reason (microversion 1.6 and later).
+    pub fn with_maintenance(mut self, h: &Host) -> Self {
+        self.maintenance = Some(MaintenanceView {
+            maintenance_reason: h.maintenance.map(|m| m.reason),
+            maintenance_notification_uuid: h.maintenance.and_then(|m| m.notification_uuid),
+        });
+        self
+    }
 }
 
 impl From<&Host> for HostView {
@@ -111,7 +136,8 @@ impl From<&Host> for HostView {
             host_type: h.host_type.clone(),
             reserved: h.reserved,
             control_attributes: h.control_attributes.clone(),
-            on_maintenance: h.on_maintenance,
+            on_maintenance: h.on_maintenance(),
+            maintenance: None,
             timestamps: (&h.timestamps).into(),
         }
     }

@@ -12,7 +12,7 @@ use lifeboat_core::store::{HostFilter, ListQuery, NewVMove, VMoveUpdate};
 use tokio::sync::Semaphore;
 
 use super::evacuation_watch::{Cue, EvacuationWatch, Waiter};
-use super::{Ctx, Outcome, custom};
+use super::{Ctx, Outcome, custom, recovery_maintenance};
 use crate::decisions::{self, Evacuation, MigrationEnd, Selection, Target};
 use crate::policy::{Fencing, Placement};
 use crate::wait::{self, Look, WaitError};
@@ -160,7 +160,12 @@ async fn set_maintenance(ctx: &Ctx<'_>) -> Result<(), Outcome> {
     match ctx
         .deps
         .store
-        .set_host_flags(ctx.host.uuid, Some(true), reserved, ctx.now())
+        .set_host_flags(
+            ctx.host.uuid,
+            Some(recovery_maintenance(ctx)),
+            reserved,
+            ctx.now(),
+        )
         .await
     {
         Ok(()) => {
@@ -527,7 +532,7 @@ async fn segment_targets(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<Vec<T
     let hypervisors = nova.hypervisors().await.map_err(|e| e.to_string())?;
     Ok(hosts
         .iter()
-        .filter(|h| h.uuid != ctx.host.uuid && !h.reserved && !h.on_maintenance)
+        .filter(|h| h.uuid != ctx.host.uuid && !h.reserved && !h.on_maintenance())
         .filter(|h| services.iter().any(|s| s.host == h.name && s.is_usable()))
         .filter_map(|h| {
             let hv = hypervisors.iter().find(|v| v.host == h.name)?;
@@ -947,41 +952,5 @@ fn failure(e: WaitError<ComputeError>, last_error: &std::sync::Mutex<Option<Stri
             format!("timeout after {after:?}; last error: {last}")
         }
         (e, _) => e.to_string(),
-    }
-}
-
-/// A host reported it is back: take it out of maintenance if the policy says so.
-pub(crate) async fn back(ctx: &Ctx<'_>) -> Outcome {
-    if !ctx.policy.host.unset_maintenance_on_started || !ctx.host.on_maintenance {
-        return Outcome::Finished {
-            message: Some(format!("Host {} is back.", ctx.host.name)),
-            method: None,
-        };
-    }
-    let step = ctx.rec.start("UnsetHostMaintenanceTask").await;
-    match ctx
-        .deps
-        .store
-        .set_host_flags(ctx.host.uuid, Some(false), None, ctx.now())
-        .await
-    {
-        Ok(()) => {
-            step.succeed(format!(
-                "Host {} is back and out of maintenance.",
-                ctx.host.name
-            ))
-            .await;
-            Outcome::Finished {
-                message: Some(format!(
-                    "Host {} is back and out of maintenance; its compute service stays disabled until an operator enables it.",
-                    ctx.host.name
-                )),
-                method: None,
-            }
-        }
-        Err(e) => {
-            step.fail(e.to_string()).await;
-            Outcome::error(e.to_string())
-        }
     }
 }

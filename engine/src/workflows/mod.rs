@@ -1,5 +1,6 @@
 //! The recovery workflows and what they share.
 
+mod back;
 mod custom;
 mod evacuation_watch;
 mod host;
@@ -9,8 +10,8 @@ mod process;
 use std::sync::Arc;
 
 use lifeboat_core::compute::Compute;
-use lifeboat_core::model::{Host, Notification};
-use lifeboat_core::store::Claim;
+use lifeboat_core::model::{CANCEL_STEP, Host, Notification};
+use lifeboat_core::store::{Claim, MaintenanceChange};
 use tokio_util::sync::CancellationToken;
 
 use crate::EngineDeps;
@@ -69,9 +70,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Nova, or the outcome saying it is not configured.
     pub(crate) fn nova(&self) -> Result<Arc<dyn Compute>, Outcome> {
-        self.deps.compute.clone().ok_or_else(|| {
-            Outcome::error("No Nova endpoint is configured ([DEFAULT] os_privileged_user_* or [nova] endpoint_override); nothing can be recovered.")
-        })
+        self.deps.compute.clone().ok_or_else(no_nova)
     }
 
     /// Between steps: stop if the engine is shutting down or an operator cancelled.
@@ -85,7 +84,14 @@ impl Ctx<'_> {
             .cancel_requested(self.notification.notification_uuid)
             .await
         {
-            Ok(true) => Err(Outcome::Cancelled),
+            Ok(true) => {
+                self.rec
+                    .start(CANCEL_STEP)
+                    .await
+                    .succeed("Cancelled by an operator: the recovery stops here.")
+                    .await;
+                Err(Outcome::Cancelled)
+            }
             Ok(false) => Ok(()),
             // The request will be seen at the next checkpoint.
             Err(_) => Ok(()),
@@ -96,6 +102,18 @@ impl Ctx<'_> {
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.deps.clock.now()
     }
+}
+
+/// The outcome of work that needs Nova when none is configured.
+pub(crate) fn no_nova() -> Outcome {
+    Outcome::error(
+        "No Nova endpoint is configured ([DEFAULT] os_privileged_user_* or [nova] endpoint_override); nothing can be recovered.",
+    )
+}
+
+/// The maintenance a recovery of this notification puts its host in.
+pub(crate) fn recovery_maintenance(ctx: &Ctx<'_>) -> MaintenanceChange {
+    MaintenanceChange::Recovery(ctx.notification.notification_uuid)
 }
 
 /// Recovers one claimed notification.
@@ -147,7 +165,7 @@ pub(crate) async fn run(deps: &EngineDeps, claim: &Claim, cancel: &CancellationT
     };
     match action {
         Action::RecoverHost => host::recover(&ctx).await,
-        Action::HostBack => host::back(&ctx).await,
+        Action::HostBack => back::host(&ctx).await,
         Action::RecoverInstance { instance } => instance::recover(&ctx, &instance).await,
         Action::ProcessDown { process } => process::down(&ctx, &process).await,
         Action::ProcessUp { process } => process::up(&ctx, &process).await,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use lifeboat_core::compute::{Compute, ComputeError};
 
-use super::{Ctx, Outcome};
+use super::back::end_recovery_maintenance;
+use super::{Ctx, Outcome, no_nova, recovery_maintenance};
 use crate::wait::{self, Look};
 
 const NOVA_COMPUTE: &str = "nova-compute";
@@ -34,7 +35,12 @@ pub(crate) async fn down(ctx: &Ctx<'_>, process: &str) -> Outcome {
     if let Err(e) = ctx
         .deps
         .store
-        .set_host_flags(ctx.host.uuid, Some(true), None, ctx.now())
+        .set_host_flags(
+            ctx.host.uuid,
+            Some(recovery_maintenance(ctx)),
+            None,
+            ctx.now(),
+        )
         .await
     {
         return Outcome::Error {
@@ -119,9 +125,17 @@ pub(crate) async fn up(ctx: &Ctx<'_>, process: &str) -> Outcome {
             ctx.host.name
         ));
     }
-    let nova = match ctx.nova() {
-        Ok(n) => n,
-        Err(outcome) => return outcome,
+    // Only undoing a recovery of ours needs Nova: without one configured, a host no recovery
+    // put in maintenance has nothing to undo (there was no Nova to disable its service).
+    let nova = match (&ctx.deps.compute, ctx.host.in_recovery_maintenance()) {
+        (Some(nova), _) => nova.clone(),
+        (None, false) => {
+            return finished(format!(
+                "Process {process} is running again on {}; no Nova is configured and no recovery disabled its compute service, so there is nothing to undo.",
+                ctx.host.name
+            ));
+        }
+        (None, true) => return no_nova(),
     };
     let host = &ctx.host.name;
     let step = ctx.rec.start("EnableComputeNodeTask").await;
@@ -142,18 +156,11 @@ pub(crate) async fn up(ctx: &Ctx<'_>, process: &str) -> Outcome {
     .await;
     match result {
         Ok(message) => {
-            if ctx.host.on_maintenance
-                && let Err(e) = ctx
-                    .deps
-                    .store
-                    .set_host_flags(ctx.host.uuid, Some(false), None, ctx.now())
-                    .await
+            if ctx.host.in_recovery_maintenance()
+                && let Err(e) = end_recovery_maintenance(ctx).await
             {
-                step.fail(e.to_string()).await;
-                return Outcome::Error {
-                    message: e.to_string(),
-                    method: None,
-                };
+                step.fail(e.clone()).await;
+                return Outcome::error(e);
             }
             step.succeed(message.clone()).await;
             finished(message)

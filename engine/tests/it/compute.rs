@@ -20,9 +20,20 @@ struct State {
 }
 
 /// The fake.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FakeCompute {
     state: Mutex<State>,
+    /// False while listings of a host's servers are held (a recovery caught mid-way).
+    listings_open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for FakeCompute {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            listings_open: tokio::sync::watch::Sender::new(true),
+        }
+    }
 }
 
 impl FakeCompute {
@@ -75,6 +86,16 @@ impl FakeCompute {
     /// How many times migrations were listed.
     pub fn migration_listings(&self) -> usize {
         self.state.lock().unwrap().migration_listings
+    }
+
+    /// Holds listings of a host's servers until [`FakeCompute::release_listings`].
+    pub fn hold_listings(&self) {
+        self.listings_open.send_replace(false);
+    }
+
+    /// Lets held listings answer.
+    pub fn release_listings(&self) {
+        self.listings_open.send_replace(true);
     }
 
     /// Services forced down, in order.
@@ -133,6 +154,7 @@ impl Compute for FakeCompute {
     }
 
     async fn servers_on_host(&self, host: &str) -> Result<Vec<Server>, ComputeError> {
+        let _ = self.listings_open.subscribe().wait_for(|open| *open).await;
         let s = self.state.lock().unwrap();
         Ok(s.servers
             .values()

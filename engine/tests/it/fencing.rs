@@ -35,9 +35,15 @@ impl Stack {
     /// A segment with hosts compute-1 (which fails) and compute-2, one server on compute-1,
     /// and an engine running.
     pub(crate) async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// As [`Stack::start`]; without Nova when `nova` is false (as a trial instance runs).
+    pub(crate) async fn start_with(nova: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, segment) =
             crate::support::store_with_hosts(dir.path(), &["compute-1", "compute-2"]).await;
+        let nova_configured = nova;
         let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
         nova.add_server("s1", "compute-1");
         let sealer = KeySealer::new(&[3u8; 32]);
@@ -59,7 +65,8 @@ impl Stack {
         ));
         let deps = EngineDeps {
             store: store.clone(),
-            compute: Some(nova.clone()),
+            compute: nova_configured
+                .then(|| nova.clone() as Arc<dyn lifeboat_core::compute::Compute>),
             fencer: Some(fencer),
             clock: Arc::new(SystemClock),
             policies: Arc::new(Policies::only(
@@ -117,19 +124,41 @@ impl Stack {
 
     /// Reports compute-1 down and waits for the engine to settle the notification.
     pub(crate) async fn host_fails(&self) -> Notification {
-        let payload: BTreeMap<String, String> = [
-            ("event", "STOPPED"),
-            ("host_status", "NORMAL"),
-            ("cluster_status", "OFFLINE"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        let n = self
-            .store
+        self.report(
+            NotificationType::ComputeHost,
+            &[
+                ("event", "STOPPED"),
+                ("host_status", "NORMAL"),
+                ("cluster_status", "OFFLINE"),
+            ],
+        )
+        .await
+    }
+
+    /// Reports from compute-1 and waits for the engine to settle the notification.
+    pub(crate) async fn report(
+        &self,
+        kind: NotificationType,
+        pairs: &[(&str, &str)],
+    ) -> Notification {
+        let n = self.submit(kind, pairs).await;
+        self.settled(n.notification_uuid).await
+    }
+
+    /// Reports from compute-1.
+    pub(crate) async fn submit(
+        &self,
+        kind: NotificationType,
+        pairs: &[(&str, &str)],
+    ) -> Notification {
+        let payload: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.store
             .create_notification(
                 NewNotification {
-                    notification_type: NotificationType::ComputeHost,
+                    notification_type: kind,
                     hostname: Hostname::parse("hostname", &json!("compute-1")).unwrap(),
                     generated_time: chrono::Utc::now(),
                     payload: Payload(payload),
@@ -138,13 +167,13 @@ impl Stack {
                 chrono::Utc::now(),
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Waits for the engine to settle a notification (anything but new or running).
+    pub(crate) async fn settled(&self, id: uuid::Uuid) -> Notification {
         for _ in 0..200 {
-            let now = self
-                .store
-                .get_notification(n.notification_uuid)
-                .await
-                .unwrap();
+            let now = self.store.get_notification(id).await.unwrap();
             if !matches!(
                 now.status,
                 NotificationStatus::New | NotificationStatus::Running

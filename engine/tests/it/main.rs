@@ -12,3 +12,4 @@ mod compute;
 mod evacuation;
 mod fencing;
 mod support;
+mod intent;

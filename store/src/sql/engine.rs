@@ -3,8 +3,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lifeboat_core::model::{Host, Notification, NotificationStatus, RecoveryStep, VMove};
-use lifeboat_core::store::{Claim, Completion, NewVMove, OperatorRequest, StoreError, VMoveUpdate};
+use lifeboat_core::model::{
+    Host, MaintenanceReason, Notification, NotificationStatus, RecoveryStep, VMove,
+};
+use lifeboat_core::store::{
+    Claim, Completion, MaintenanceChange, NewVMove, OperatorRequest, StoreError, VMoveUpdate,
+};
 use uuid::Uuid;
 
 use super::listing::Sql;
@@ -28,7 +32,7 @@ fn candidate<B: Backend>(row: &DbRow<B>) -> Result<Candidate, StoreError> {
     })
 }
 
-fn with_attempts<B: Backend>(row: &DbRow<B>) -> Result<(Notification, i64), StoreError> {
+pub(super) fn with_attempts<B: Backend>(row: &DbRow<B>) -> Result<(Notification, i64), StoreError> {
     Ok((
         notification::<B>(row)?,
         RowReader::<B>::new(row).i64("n_attempts")?,
@@ -49,6 +53,80 @@ fn claimable(sql: &mut Sql, now: DateTime<Utc>) {
         .push(" AND next_attempt_at IS NOT NULL AND next_attempt_at <= ")
         .bind(now)
         .push("))");
+}
+
+/// The assignments of a maintenance change, decided in the statement itself so that an
+/// operator's maintenance is never taken over or ended by the engine. `maintenance_reason` is
+/// assigned last: MySQL evaluates assignments left to right with the new values.
+fn maintenance_assignments(sql: &mut Sql, change: MaintenanceChange) {
+    let recovery = MaintenanceReason::Recovery.as_str();
+    match change {
+        MaintenanceChange::Recovery(notification) => {
+            // In maintenance with no reason recorded counts as the operator's (see rows.rs).
+            let operators = |sql: &mut Sql| {
+                sql.push(" CASE WHEN on_maintenance = ")
+                    .bind(true)
+                    .push(" AND COALESCE(maintenance_reason, ")
+                    .bind(MaintenanceReason::Operator.as_str())
+                    .push(") = ")
+                    .bind(MaintenanceReason::Operator.as_str());
+            };
+            sql.push(", maintenance_notification_uuid =");
+            operators(sql);
+            sql.push(" THEN maintenance_notification_uuid ELSE ")
+                .bind(notification)
+                .push(" END, maintenance_reason =");
+            operators(sql);
+            sql.push(" THEN maintenance_reason ELSE ")
+                .bind(recovery)
+                .push(" END, on_maintenance = ")
+                .bind(true);
+        }
+        MaintenanceChange::EndRecovery => {
+            sql.push(", on_maintenance = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN ")
+                .bind(false)
+                .push(" ELSE on_maintenance END, maintenance_notification_uuid = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN NULL ELSE maintenance_notification_uuid END, maintenance_reason = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN NULL ELSE maintenance_reason END");
+        }
+    }
+}
+
+/// A step's progress lines as stored (a JSON array).
+pub(super) fn step_details(step: &RecoveryStep) -> Result<String, StoreError> {
+    serde_json::to_string(&step.details).map_err(|e| StoreError::CorruptRow {
+        what: "details",
+        detail: e.to_string(),
+    })
+}
+
+/// The `INSERT` of a new recovery step.
+pub(super) fn step_insert(step: &RecoveryStep, details: String, now: DateTime<Utc>) -> Sql {
+    let mut insert = Sql::new(
+        "INSERT INTO recovery_steps (notification_uuid, attempt, seq, name, state, progress, details, created_at) VALUES (",
+    );
+    insert
+        .bind(step.notification_uuid)
+        .push(", ")
+        .bind(i64::from(step.attempt))
+        .push(", ")
+        .bind(i64::from(step.seq))
+        .push(", ")
+        .bind(step.name.as_str())
+        .push(", ")
+        .bind(step.state.as_str())
+        .push(", ")
+        .bind(step.progress)
+        .push(", ")
+        .bind(details)
+        .push(", ")
+        .bind(now)
+        .push(")");
+    insert
 }
 
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
@@ -234,10 +312,7 @@ impl<B: Backend> SqlStore<B> {
         step: &RecoveryStep,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let details = serde_json::to_string(&step.details).map_err(|e| StoreError::CorruptRow {
-            what: "details",
-            detail: e.to_string(),
-        })?;
+        let details = step_details(step)?;
         let mut conn = self
             .writer
             .acquire()
@@ -263,29 +338,13 @@ impl<B: Backend> SqlStore<B> {
         if Self::execute(&mut conn, &update, "updating a recovery step").await? == 1 {
             return Ok(());
         }
-        let mut insert = Sql::new(
-            "INSERT INTO recovery_steps (notification_uuid, attempt, seq, name, state, progress, details, created_at) VALUES (",
-        );
-        insert
-            .bind(step.notification_uuid)
-            .push(", ")
-            .bind(i64::from(step.attempt))
-            .push(", ")
-            .bind(i64::from(step.seq))
-            .push(", ")
-            .bind(step.name.as_str())
-            .push(", ")
-            .bind(step.state.as_str())
-            .push(", ")
-            .bind(step.progress)
-            .push(", ")
-            .bind(details)
-            .push(", ")
-            .bind(now)
-            .push(")");
-        Self::execute(&mut conn, &insert, "recording a recovery step")
-            .await
-            .map(|_| ())
+        Self::execute(
+            &mut conn,
+            &step_insert(step, details, now),
+            "recording a recovery step",
+        )
+        .await
+        .map(|_| ())
     }
 
     pub(crate) async fn ensure_moves(
@@ -396,14 +455,14 @@ impl<B: Backend> SqlStore<B> {
     pub(crate) async fn change_host_flags(
         &self,
         uuid: Uuid,
-        on_maintenance: Option<bool>,
+        maintenance: Option<MaintenanceChange>,
         reserved: Option<bool>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut sql = Sql::new("UPDATE hosts SET updated_at = ");
         sql.bind(now);
-        if let Some(m) = on_maintenance {
-            sql.push(", on_maintenance = ").bind(m);
+        if let Some(change) = maintenance {
+            maintenance_assignments(&mut sql, change);
         }
         if let Some(r) = reserved {
             sql.push(", reserved = ").bind(r);
@@ -445,37 +504,25 @@ impl<B: Backend> SqlStore<B> {
         request: OperatorRequest,
         now: DateTime<Utc>,
     ) -> Result<Notification, StoreError> {
+        if request == OperatorRequest::Cancel {
+            return self.cancel(uuid, now).await;
+        }
         let current = self.find_notification(uuid).await?;
         let mut sql = Sql::new("UPDATE notifications SET updated_at = ");
-        sql.bind(now);
-        let allowed: &[NotificationStatus] = match request {
-            OperatorRequest::Cancel => {
-                sql.push(", cancel_requested = ").bind(true);
-                &[
-                    NotificationStatus::New,
-                    NotificationStatus::Running,
-                    NotificationStatus::Error,
-                ]
-            }
-            OperatorRequest::Retry => {
-                sql.push(", status = ")
-                    .bind(NotificationStatus::New.as_str())
-                    .push(", next_attempt_at = NULL, cancel_requested = ")
-                    .bind(false)
-                    .push(", message = NULL");
-                &[NotificationStatus::Error, NotificationStatus::Failed]
-            }
-        };
-        if !allowed.contains(&current.status) {
+        sql.bind(now)
+            .push(", status = ")
+            .bind(NotificationStatus::New.as_str())
+            .push(", next_attempt_at = NULL, cancel_requested = ")
+            .bind(false)
+            .push(", message = NULL");
+        if !matches!(
+            current.status,
+            NotificationStatus::Error | NotificationStatus::Failed
+        ) {
             return Err(StoreError::NotificationState {
                 uuid,
                 status: current.status,
-                reason: match request {
-                    OperatorRequest::Cancel => "only a notification in progress can be cancelled",
-                    OperatorRequest::Retry => {
-                        "only a notification in error or failed can be retried"
-                    }
-                },
+                reason: "only a notification in error or failed can be retried",
             });
         }
         sql.push(" WHERE notification_uuid = ")

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use lifeboat_core::model::{Host, HostUpdate, NewHost};
+use lifeboat_core::model::{Host, HostUpdate, MaintenanceReason, NewHost};
 use lifeboat_core::store::{HostFilter, ListQuery, StoreError};
 use uuid::Uuid;
 
@@ -16,6 +16,11 @@ pub(crate) const HOSTS: ListTable = ListTable {
     nullable_text: &[],
     nullable_time: &["updated_at", "deleted_at"],
 };
+
+/// The maintenance reason of a host an operator puts in (or takes out of) maintenance.
+fn operators(on_maintenance: bool) -> Option<String> {
+    on_maintenance.then(|| MaintenanceReason::Operator.as_str().to_owned())
+}
 
 impl<B: Backend> SqlStore<B> {
     fn host_select() -> Sql {
@@ -63,7 +68,7 @@ impl<B: Backend> SqlStore<B> {
         Self::segment_in(&mut tx, segment, true).await?;
         let mut sql = Sql::new(
             "INSERT INTO hosts (uuid, name, reserved, type, control_attributes, on_maintenance, \
-             failover_segment_id, created_at, deleted) VALUES (",
+             maintenance_reason, failover_segment_id, created_at, deleted) VALUES (",
         );
         sql.bind(uuid)
             .push(", ")
@@ -76,6 +81,8 @@ impl<B: Backend> SqlStore<B> {
             .bind(new.control_attributes.as_str())
             .push(", ")
             .bind(new.on_maintenance)
+            .push(", ")
+            .bind(operators(new.on_maintenance))
             .push(", ")
             .bind(segment)
             .push(", ")
@@ -184,7 +191,11 @@ impl<B: Backend> SqlStore<B> {
             sql.push(", reserved = ").bind(reserved);
         }
         if let Some(on_maintenance) = update.on_maintenance {
-            sql.push(", on_maintenance = ").bind(on_maintenance);
+            sql.push(", on_maintenance = ")
+                .bind(on_maintenance)
+                .push(", maintenance_reason = ")
+                .bind(operators(on_maintenance))
+                .push(", maintenance_notification_uuid = NULL");
         }
         sql.push(" WHERE deleted = 0 AND uuid = ").bind(uuid);
         B::execute(&mut tx, &sql.text, &sql.args)

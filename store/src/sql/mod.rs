@@ -5,6 +5,7 @@ mod fencing;
 mod hosts;
 pub(crate) mod listing;
 mod notifications;
+mod operator;
 pub(crate) mod rows;
 mod segments;
 mod vmoves;
@@ -20,8 +21,8 @@ use lifeboat_core::model::{
     SegmentUpdate, VMove,
 };
 use lifeboat_core::store::{
-    Claim, Completion, HostFilter, ListQuery, NewVMove, NotificationFilter, OperatorRequest,
-    SegmentFilter, Store, StoreError, VMoveFilter, VMoveUpdate,
+    Claim, Completion, HostFilter, ListQuery, MaintenanceChange, NewVMove, NotificationFilter,
+    OperatorRequest, SegmentFilter, Store, StoreError, VMoveFilter, VMoveUpdate,
 };
 use sqlx::Pool;
 use uuid::Uuid;
@@ -368,11 +369,11 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn set_host_flags(
         &self,
         host: Uuid,
-        on_maintenance: Option<bool>,
+        maintenance: Option<MaintenanceChange>,
         reserved: Option<bool>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.change_host_flags(host, on_maintenance, reserved, now)
+        self.change_host_flags(host, maintenance, reserved, now)
             .await
     }
 

@@ -2,7 +2,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lifeboat_core::model::{
-    HostEvent, NewNotification, Notification, NotificationStatus, NotificationType,
+    HostEvent, MaintenanceReason, NewNotification, Notification, NotificationStatus,
+    NotificationType,
 };
 use lifeboat_core::store::{ListQuery, NotificationFilter, StoreError};
 use uuid::Uuid;
@@ -24,12 +25,16 @@ pub(crate) const NOTIFICATIONS: ListTable = ListTable {
 /// The reporting host, as far as explaining a refusal needs it.
 struct SourceHost {
     on_maintenance: bool,
+    /// Whether a recovery (not an operator) put it in maintenance.
+    recovery_maintenance: bool,
 }
 
 fn source_host<B: Backend>(row: &DbRow<B>) -> Result<SourceHost, StoreError> {
     let r = RowReader::<B>::new(row);
     Ok(SourceHost {
         on_maintenance: r.bool("on_maintenance")?,
+        recovery_maintenance: r.opt_text("maintenance_reason")?.as_deref()
+            == Some(MaintenanceReason::Recovery.as_str()),
     })
 }
 
@@ -49,7 +54,10 @@ fn hex_sha256(text: &str) -> String {
 }
 
 impl<B: Backend> SqlStore<B> {
-    async fn notification_in(conn: &mut Conn<B>, uuid: Uuid) -> Result<Notification, StoreError> {
+    pub(super) async fn notification_in(
+        conn: &mut Conn<B>,
+        uuid: Uuid,
+    ) -> Result<Notification, StoreError> {
         let mut sql = Sql::new(&format!(
             "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.deleted = 0 AND n.notification_uuid = "
         ));
@@ -105,15 +113,18 @@ impl<B: Backend> SqlStore<B> {
             .bind(now)
             .push(", 0 FROM hosts h WHERE h.deleted = 0 AND h.name = ")
             .bind(new.hostname.as_str())
-            // A host under maintenance may still say it is back (that is how it leaves
-            // maintenance); everything else from it is refused, as in Masakari.
+            // A host a recovery put in maintenance may still say it is back (that is how it
+            // leaves maintenance); everything else from a host in maintenance is refused, as in
+            // Masakari, and so is everything from a host an operator put there.
             .push(" AND (h.on_maintenance = ")
             .bind(false)
-            .push(" OR ")
+            .push(" OR (")
             .bind(is_started(&new))
             .push(" = ")
             .bind(true)
-            .push(")")
+            .push(" AND h.maintenance_reason = ")
+            .bind(MaintenanceReason::Recovery.as_str())
+            .push("))")
             .push(
                 " AND NOT EXISTS (SELECT 1 FROM notifications d WHERE d.deleted = 0 \
                  AND d.source_host_uuid = h.uuid AND d.type = ",
@@ -155,7 +166,9 @@ impl<B: Backend> SqlStore<B> {
 
     /// Why the conditional insert inserted nothing: no such host, maintenance, or a duplicate.
     async fn why_not_recorded(conn: &mut Conn<B>, new: NewNotification) -> StoreError {
-        let mut lookup = Sql::new("SELECT on_maintenance FROM hosts WHERE deleted = 0 AND name = ");
+        let mut lookup = Sql::new(
+            "SELECT on_maintenance, maintenance_reason FROM hosts WHERE deleted = 0 AND name = ",
+        );
         lookup.bind(new.hostname.as_str());
         let host =
             match Self::fetch(conn, &lookup, "reading the source host", source_host::<B>).await {
@@ -164,10 +177,12 @@ impl<B: Backend> SqlStore<B> {
             };
         match host {
             None => StoreError::HostNameUnknown(new.hostname.into_inner()),
-            Some(h) if h.on_maintenance && !is_started(&new) => StoreError::HostOnMaintenance {
-                host: new.hostname.into_inner(),
-                notification_type: new.notification_type,
-            },
+            Some(h) if h.on_maintenance && !(h.recovery_maintenance && is_started(&new)) => {
+                StoreError::HostOnMaintenance {
+                    host: new.hostname.into_inner(),
+                    notification_type: new.notification_type,
+                }
+            }
             Some(_) => StoreError::DuplicateNotification {
                 host: new.hostname.into_inner(),
                 notification_type: new.notification_type,

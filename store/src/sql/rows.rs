@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lifeboat_core::fencing::{PowerAction, SealedSecret};
 use lifeboat_core::model::{
-    FenceDevice, FenceDriver, FenceRecord, Host, Notification, Payload, ProgressDetail,
-    RecoveryStep, Segment, Timestamps, VMove,
+    FenceDevice, FenceDriver, FenceRecord, Host, Maintenance, MaintenanceReason, Notification,
+    Payload, ProgressDetail, RecoveryStep, Segment, Timestamps, UnknownVariant, VMove,
 };
 use lifeboat_core::store::StoreError;
 use uuid::Uuid;
@@ -28,7 +28,8 @@ macro_rules! host_columns {
     () => {
         "h.id AS h_id, h.uuid AS h_uuid, h.name AS h_name, \
     h.reserved AS h_reserved, h.type AS h_type, h.control_attributes AS h_control_attributes, \
-    h.on_maintenance AS h_on_maintenance, h.created_at AS h_created_at, \
+    h.on_maintenance AS h_on_maintenance, h.maintenance_reason AS h_maintenance_reason, \
+    h.maintenance_notification_uuid AS h_maintenance_notification_uuid, h.created_at AS h_created_at, \
     h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at, h.deleted AS h_deleted"
     };
 }
@@ -234,9 +235,30 @@ pub(crate) fn host<B: Backend>(row: &DbRow<B>) -> Result<Host, StoreError> {
         host_type: r.text("h_type")?,
         reserved: r.bool("h_reserved")?,
         control_attributes: r.text("h_control_attributes")?,
-        on_maintenance: r.bool("h_on_maintenance")?,
+        maintenance: maintenance::<B>(&r)?,
         timestamps: timestamps!(r, "h_")?,
     })
+}
+
+/// A host's maintenance. A host in maintenance with no reason recorded (written by a Lifeboat
+/// before the reason existed) counts as the operator's: that reading never overrides one.
+fn maintenance<B: Backend>(r: &RowReader<'_, B>) -> Result<Option<Maintenance>, StoreError> {
+    if !r.bool("h_on_maintenance")? {
+        return Ok(None);
+    }
+    let reason = match r.opt_text("h_maintenance_reason")? {
+        Some(text) => text
+            .parse()
+            .map_err(|e: UnknownVariant| StoreError::CorruptRow {
+                what: "h_maintenance_reason",
+                detail: e.to_string(),
+            })?,
+        None => MaintenanceReason::Operator,
+    };
+    Ok(Some(Maintenance {
+        reason,
+        notification_uuid: r.opt_uuid("h_maintenance_notification_uuid")?,
+    }))
 }
 
 pub(crate) fn notification<B: Backend>(row: &DbRow<B>) -> Result<Notification, StoreError> {

@@ -9,6 +9,7 @@
 mod fencing;
 mod harness;
 mod schema;
+mod maintenance;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use lifeboat_core::model::{
     VMoveType,
 };
 use lifeboat_core::store::{
-    Completion, HostFilter, ListQuery, NewVMove, NotificationFilter, OperatorRequest,
-    SegmentFilter, Sort, SortDir, Store, StoreError, VMoveFilter, VMoveUpdate,
+    Completion, HostFilter, ListQuery, MaintenanceChange, NewVMove, NotificationFilter,
+    OperatorRequest, SegmentFilter, Sort, SortDir, Store, StoreError, VMoveFilter, VMoveUpdate,
 };
 use lifeboat_core::validation::{Description, HostType, Hostname, Name};
 use serde_json::json;
@@ -77,6 +78,16 @@ fn host_down(host: &str, at: DateTime<Utc>) -> NewNotification {
             ("cluster_status", "OFFLINE"),
         ]),
     }
+}
+
+fn host_back(host: &str, at: DateTime<Utc>) -> NewNotification {
+    let mut back = host_down(host, at);
+    back.payload = payload(&[
+        ("event", "STARTED"),
+        ("host_status", "NORMAL"),
+        ("cluster_status", "ONLINE"),
+    ]);
+    back
 }
 
 fn sorted(key: &'static str, dir: SortDir) -> Vec<Sort> {
@@ -235,7 +246,7 @@ async fn host_names_are_unique_across_segments_and_case_sensitive(store: Arc<dyn
         )
         .await
         .unwrap();
-    assert!(updated.reserved && updated.on_maintenance);
+    assert!(updated.reserved && updated.on_maintenance());
     assert_eq!(updated.host_type, "SSH");
     assert_eq!(updated.name, "Compute-1");
     let rename = HostUpdate {
@@ -548,17 +559,15 @@ async fn notifications_refuse_unknown_hosts_maintenance_and_duplicates(store: Ar
         "{err:?}"
     );
     assert!(err.to_string().contains("compute-2"));
-    // A host under maintenance may still report that it is back.
-    let mut back = host_down("compute-2", t(10));
-    back.payload = payload(&[
-        ("event", "STARTED"),
-        ("host_status", "NORMAL"),
-        ("cluster_status", "ONLINE"),
-    ]);
-    store
-        .create_notification(back, WINDOW, t(10))
+    // Nor may it say it is back: an operator put it in maintenance (see maintenance.rs).
+    let err = store
+        .create_notification(host_back("compute-2", t(10)), WINDOW, t(10))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::HostOnMaintenance { .. }),
+        "{err:?}"
+    );
 
     let first = store
         .create_notification(host_down("compute-1", t(10)), WINDOW, t(11))
@@ -1318,11 +1327,16 @@ async fn engine_bookkeeping_records_steps_vmoves_and_host_flags(store: Arc<dyn S
     );
 
     store
-        .set_host_flags(host.uuid, Some(true), Some(false), t(41))
+        .set_host_flags(
+            host.uuid,
+            Some(MaintenanceChange::Recovery(id)),
+            Some(false),
+            t(41),
+        )
         .await
         .unwrap();
     let h = store.get_host_by_uuid(host.uuid).await.unwrap().unwrap();
-    assert!(h.on_maintenance && !h.reserved);
+    assert!(h.in_recovery_maintenance() && !h.reserved);
     assert!(
         store
             .get_host_by_uuid(uuid::Uuid::new_v4())
@@ -1420,8 +1434,14 @@ async fn operators_cancel_running_and_retry_failed_notifications(store: Arc<dyn 
 use fencing::{
     fence_devices_are_kept_per_host_by_level_and_name, fence_history_is_kept_newest_first,
 };
+use maintenance::{
+    a_cancel_ends_a_notification_in_error_and_records_it,
+    maintenance_records_who_set_it_and_only_a_recovery_s_ends_on_started,
+};
 
 contract!(
+    maintenance_records_who_set_it_and_only_a_recovery_s_ends_on_started,
+    a_cancel_ends_a_notification_in_error_and_records_it,
     fence_devices_are_kept_per_host_by_level_and_name,
     fence_history_is_kept_newest_first,
     claims_are_exclusive_leased_resumable_and_per_host,
