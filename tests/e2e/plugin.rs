@@ -2,6 +2,7 @@
 //! `scripts/setup/python.sh`): notification cancel, retry and progress; fence devices, fence
 //! history and power actions against ipmi_sim; without authentication and through Keystone.
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,7 +13,7 @@ use serde_json::Value;
 
 use crate::cli::{Osc, record_vmoves};
 use crate::keystone::{Keystone, keystone_config};
-use crate::support::{Server, free_port};
+use crate::support::{Server, free_port, venv_tool};
 
 /// ipmi_sim's operator account; the password is the marker no output may contain.
 const USER: &str = "oper";
@@ -213,6 +214,58 @@ async fn fence_commands(osc: &Osc, sim: &IpmiSim) {
     );
 }
 
+/// `fence device create seg1 c1 NAME … --password-prompt` on a terminal (a pseudo-terminal of
+/// util-linux's `script`), the password typed at each prompt; all the terminal showed.
+async fn create_with_prompt(osc: &Osc, name: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let line = format!(
+        "{} segment host fence device create seg1 c1 {name} --driver ipmi --address 127.0.0.1:1 \
+         --username {USER} --password-prompt -f json",
+        venv_tool("clients", "openstack").display()
+    );
+    let mut command = tokio::process::Command::new("script");
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .envs(osc.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml")
+        .env_remove("OS_CLOUD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("script (util-linux) is needed: {e}"));
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (mut seen, mut typed, mut buf) = (String::new(), 0, [0u8; 4096]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    // Typed only once the prompt shows, so the terminal no longer echoes.
+    while typed < 2 {
+        let n = tokio::time::timeout_at(deadline, stdout.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no password prompt: {seen}"))
+            .unwrap();
+        assert!(n > 0, "the CLI ended before prompting twice: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if seen.matches("password: ").count() > typed {
+            stdin
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .await
+                .unwrap();
+            typed += 1;
+        }
+    }
+    let mut rest = Vec::new();
+    tokio::time::timeout_at(deadline, stdout.read_to_end(&mut rest))
+        .await
+        .unwrap_or_else(|_| panic!("the CLI did not finish: {seen}"))
+        .unwrap();
+    seen.push_str(&String::from_utf8_lossy(&rest));
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "{seen}");
+    seen
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plugin_manages_fence_devices_and_powers_a_host_without_authentication() {
     let sim = IpmiSim::start();
@@ -250,6 +303,17 @@ async fn the_plugin_manages_fence_devices_and_powers_a_host_without_authenticati
         !out.contains(PASSWORD) && !err.contains(PASSWORD),
         "--debug printed the password:\n{out}\n{err}"
     );
+    // The password typed at a prompt: stored, and not shown on the terminal.
+    let shown = create_with_prompt(&osc, "bmc3").await;
+    assert!(
+        !shown.contains(PASSWORD),
+        "the terminal showed the password:\n{shown}"
+    );
+    let json = &shown[shown.find('{').unwrap()..=shown.rfind('}').unwrap()];
+    let prompted: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(prompted["name"], "bmc3");
+    assert_eq!(prompted["password_set"], true);
+
     // The stock commands are left alone, and at their own microversion.
     let hosts = osc.json(&["segment", "host", "list", "seg1"]).await;
     assert_eq!(hosts[0]["name"], "c1");
