@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use lifeboat_core::model::{VMoveStatus, VMoveType};
+use lifeboat_core::model::{VMove, VMoveStatus, VMoveType};
 use lifeboat_core::store::NewVMove;
 use serde_json::Value;
 use tokio::process::Command;
@@ -27,7 +27,8 @@ impl Osc {
         }
     }
 
-    async fn command(&self, args: &[&str]) -> (bool, String, String) {
+    /// Runs a command: (status ok, stdout, stderr).
+    pub async fn command(&self, args: &[&str]) -> (bool, String, String) {
         let mut cmd = Command::new(venv_tool("clients", "openstack"));
         cmd.args(args);
         for (k, v) in &self.env {
@@ -65,6 +66,33 @@ fn names(list: &Value) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Pending evacuations of instances `names` off `source_host` for notification `uuid`,
+/// recorded in the server's database as the engine records them.
+pub async fn record_vmoves(
+    server: &Server,
+    uuid: &str,
+    names: &[&str],
+    source_host: &str,
+) -> Vec<VMove> {
+    let moves = names
+        .iter()
+        .map(|name| NewVMove {
+            notification_uuid: uuid.parse().unwrap(),
+            instance_uuid: uuid::Uuid::new_v4().to_string(),
+            instance_name: (*name).to_owned(),
+            source_host: source_host.to_owned(),
+            vmove_type: VMoveType::Evacuation,
+            status: VMoveStatus::Pending,
+        })
+        .collect();
+    server
+        .store()
+        .await
+        .create_vmoves(moves, Utc::now())
+        .await
+        .unwrap()
 }
 
 /// Every instance-HA command of the CLI, outputs asserted. `server` must be empty.
@@ -245,24 +273,7 @@ pub async fn all_fifteen_commands(osc: &Osc, server: &Server) {
     assert!(n_shown["recovery_workflow_details"].is_array(), "{n_shown}");
 
     // 12. notification vmove list (vmoves recorded as the engine records them)
-    let store = server.store().await;
-    let moves = store
-        .create_vmoves(
-            ["vm-a", "vm-b"]
-                .iter()
-                .map(|name| NewVMove {
-                    notification_uuid: n_uuid.parse().unwrap(),
-                    instance_uuid: uuid::Uuid::new_v4().to_string(),
-                    instance_name: (*name).to_owned(),
-                    source_host: "host2".into(),
-                    vmove_type: VMoveType::Evacuation,
-                    status: VMoveStatus::Pending,
-                })
-                .collect(),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    let moves = record_vmoves(server, &n_uuid, &["vm-a", "vm-b"], "host2").await;
     let vmoves = osc.json(&["notification", "vmove", "list", &n_uuid]).await;
     let mut servers: Vec<&str> = vmoves
         .as_array()

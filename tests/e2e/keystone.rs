@@ -165,7 +165,7 @@ impl Keystone {
     }
 }
 
-fn keystone_config(keystone: &Keystone) -> String {
+pub fn keystone_config(keystone: &Keystone) -> String {
     format!(
         "[DEFAULT]\nauth_strategy = keystone\n[keystone_authtoken]\nwww_authenticate_uri = {url}\nauth_url = {url}\n\
          auth_type = password\nusername = lifeboat\npassword = lifeboat-secret\nproject_name = service\n\

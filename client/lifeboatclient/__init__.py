@@ -1,0 +1,1 @@
+"""openstack CLI commands for Lifeboat's own API features."""
