@@ -37,39 +37,38 @@ pub fn ready(status: &str) {
     notify(&format!("READY=1\nSTATUS={status}"));
 }
 
-/// The process is shutting down.
-pub fn stopping() {
-    notify("STOPPING=1");
-}
-
 /// How often systemd wants a watchdog ping (half its timeout), if it wants them from this
 /// process at all.
 fn watchdog_period() -> Option<Duration> {
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
-    if let Some(pid) = std::env::var("WATCHDOG_PID").ok() {
-        if pid.parse::<u32>().ok()? != std::process::id() {
-            return None;
-        }
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok()? != std::process::id()
+    {
+        return None;
     }
     (usec > 0).then(|| Duration::from_micros(usec / 2))
 }
 
-/// Pings the watchdog until `cancel`: from a runtime task, so a wedged runtime stops the pings
-/// and systemd restarts the process.
-pub fn spawn_watchdog(cancel: CancellationToken) {
-    let Some(period) = watchdog_period() else {
-        return;
-    };
+/// Until `shutdown`, pings the watchdog (from a runtime task, so a wedged runtime stops the
+/// pings and systemd restarts the process); then says STOPPING=1.
+pub fn supervise(shutdown: CancellationToken) {
+    let period = watchdog_period();
     tokio::spawn(async move {
+        let Some(period) = period else {
+            shutdown.cancelled().await;
+            notify("STOPPING=1");
+            return;
+        };
         let mut tick = tokio::time::interval(period);
         loop {
             tokio::select! {
-                () = cancel.cancelled() => break,
+                () = shutdown.cancelled() => break,
                 _ = tick.tick() => {
                     notify("WATCHDOG=1");
                 }
             }
         }
+        notify("STOPPING=1");
     });
 }
 

@@ -16,6 +16,7 @@ mod keystone;
 mod logging_fields;
 mod monitors;
 mod nova;
+mod packaging;
 mod recovery;
 mod schema;
 mod sdk;
