@@ -92,6 +92,12 @@ pub enum ManageCommand {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The API's policy rules.
+    Policy {
+        /// What to do.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Read or switch a configured host's power through its fence topology (exit 0 on
     /// success, 2 for status "off", 1 on failure).
     Fence {
@@ -171,6 +177,14 @@ pub enum DbCommand {
     Sync,
     /// Print the schema version of the database.
     Version,
+}
+
+/// `lifeboat manage policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Print every policy rule with its default, what it guards and the calls it is checked
+    /// on, all commented out (as oslopolicy-sample-generator writes a sample policy file).
+    Sample,
 }
 
 /// `lifeboat manage config …`.

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod http;
 mod signals;
+mod systemd;
 mod telemetry;
 mod wiring;
 

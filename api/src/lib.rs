@@ -13,6 +13,7 @@ pub mod extract;
 pub mod listing;
 pub mod microversion;
 pub mod policy;
+pub mod policy_sample;
 mod request_id;
 mod routes;
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use lifeboat_core::config::Config;
 
-use crate::cli::{ConfigArgs, ConfigCommand, DbCommand, ManageCommand};
+use crate::cli::{ConfigArgs, ConfigCommand, DbCommand, ManageCommand, PolicyCommand};
 use crate::{telemetry, wiring};
 
 /// Runs a manage command.
@@ -25,6 +25,12 @@ pub async fn run(args: &ConfigArgs, command: ManageCommand) -> Result<ExitCode> 
         ManageCommand::Config {
             command: ConfigCommand::Check,
         } => check_config(args),
+        ManageCommand::Policy {
+            command: PolicyCommand::Sample,
+        } => {
+            print!("{}", lifeboat_api::policy_sample::sample());
+            Ok(ExitCode::SUCCESS)
+        }
         ManageCommand::Fence { host, action } => super::fence::run_host(args, &host, action).await,
         ManageCommand::Db { command } => {
             let (loaded, _) = match wiring::load_config(args, true) {

@@ -333,6 +333,8 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         });
     }
     tracing::info!(host.name = %hostname, "Lifeboat monitors running");
+    crate::systemd::ready("monitoring");
+    crate::systemd::supervise(shutdown.clone());
     let mut failed = false;
     loop {
         tokio::select! {

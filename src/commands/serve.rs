@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::ConfigArgs;
 use crate::signals::{self, Hangups};
-use crate::{http, telemetry, wiring};
+use crate::{http, systemd, telemetry, wiring};
 
 /// Which parts run in this process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
             reload.api = Some(state.policy());
             tokio::spawn(reload.on_hangups(hangups));
             let listener = listen(&config).await?;
+            systemd::ready("serving the API");
+            systemd::supervise(shutdown.clone());
             http::serve(
                 listener,
                 lifeboat_api::router(state),
@@ -84,6 +86,8 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
         }
         Parts::Engine => {
             tokio::spawn(reload.on_hangups(hangups));
+            systemd::ready("recovering");
+            systemd::supervise(shutdown.clone());
             shutdown.cancelled().await;
         }
     }

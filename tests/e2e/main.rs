@@ -17,6 +17,7 @@ mod keystone;
 mod logging_fields;
 mod monitors;
 mod nova;
+mod packaging;
 mod plugin;
 mod recovery;
 mod schema;

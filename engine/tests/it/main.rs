@@ -11,5 +11,5 @@ mod backlog;
 mod compute;
 mod evacuation;
 mod fencing;
-mod support;
 mod intent;
+mod support;

@@ -8,8 +8,8 @@
 
 mod fencing;
 mod harness;
-mod schema;
 mod maintenance;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,0 +1,169 @@
+//! Packaging: the systemd units pass `systemd-analyze verify`, and the processes speak systemd's
+//! notify protocol (READY=1 once serving, watchdog pings, STOPPING=1) as the units promise.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::{Server, free_port, send_signal};
+
+fn units() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("etc/systemd");
+    let mut units: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "service"))
+        .collect();
+    units.sort();
+    units
+}
+
+#[test]
+fn every_systemd_unit_passes_systemd_analyze_verify() {
+    let Ok(output) = Command::new("systemd-analyze").arg("--version").output() else {
+        panic!("systemd-analyze is missing: apt-get install systemd");
+    };
+    assert!(output.status.success());
+    let units = units();
+    let names: Vec<String> = units
+        .iter()
+        .map(|u| u.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for expected in [
+        "lifeboat.service",
+        "lifeboat-api.service",
+        "lifeboat-engine.service",
+        "lifeboat-hostmonitor.service",
+        "lifeboat-processmonitor.service",
+        "lifeboat-instancemonitor.service",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing");
+    }
+    // verify checks that ExecStart's program exists: point it at the binary under test.
+    let dir = tempfile::tempdir().unwrap();
+    for unit in &units {
+        let text = std::fs::read_to_string(unit).unwrap();
+        assert!(text.contains("\nType=notify\n"), "{}", unit.display());
+        assert!(text.contains("\nWatchdogSec="), "{}", unit.display());
+        assert!(text.contains("\nExecReload=/bin/kill -HUP $MAINPID\n"));
+        let text = text.replace("/usr/local/bin/lifeboat", env!("CARGO_BIN_EXE_lifeboat"));
+        std::fs::write(dir.path().join(unit.file_name().unwrap()), text).unwrap();
+    }
+    let output = Command::new("systemd-analyze")
+        .arg("verify")
+        .args(
+            names
+                .iter()
+                .map(|n| dir.path().join(n).display().to_string()),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "systemd-analyze verify: {stderr}"
+    );
+}
+
+/// Datagrams received on `socket` until `until` holds for them or `timeout` passes.
+fn receive_until(
+    socket: &UnixDatagram,
+    timeout: Duration,
+    until: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !until(&got) && Instant::now() < deadline {
+        if let Ok(n) = socket.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    got
+}
+
+#[tokio::test]
+async fn serve_says_ready_pings_the_watchdog_and_says_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let notify = path.display().to_string();
+    let mut server = Server::start_with(
+        free_port(),
+        "",
+        &[("NOTIFY_SOCKET", &notify), ("WATCHDOG_USEC", "400000")],
+    )
+    .await;
+    let got = receive_until(&socket, Duration::from_secs(10), |got| {
+        got.iter().filter(|m| *m == "WATCHDOG=1").count() >= 3
+    });
+    let ready = got.iter().position(|m| m.starts_with("READY=1"));
+    assert!(ready.is_some(), "no READY=1 in {got:?}");
+    assert!(
+        got.iter().filter(|m| *m == "WATCHDOG=1").count() >= 3,
+        "watchdog pings every 0.2 s expected: {got:?}\n{}",
+        server.log()
+    );
+    send_signal(server.pid(), "TERM");
+    let got = receive_until(&socket, Duration::from_secs(5), |got| {
+        got.iter().any(|m| m == "STOPPING=1")
+    });
+    assert!(got.iter().any(|m| m == "STOPPING=1"), "{got:?}");
+    assert!(server.exit_within(Duration::from_secs(10)).await.is_some());
+}
+
+#[tokio::test]
+async fn a_watchdog_meant_for_another_process_is_not_pinged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let notify = path.display().to_string();
+    let server = Server::start_with(
+        free_port(),
+        "",
+        &[
+            ("NOTIFY_SOCKET", &notify),
+            ("WATCHDOG_USEC", "200000"),
+            ("WATCHDOG_PID", "1"),
+        ],
+    )
+    .await;
+    let got = receive_until(&socket, Duration::from_secs(2), |_| false);
+    assert!(got.iter().any(|m| m.starts_with("READY=1")), "{got:?}");
+    assert!(!got.iter().any(|m| m == "WATCHDOG=1"), "{got:?}");
+    server.stop().await;
+}
+
+#[test]
+fn manage_policy_sample_prints_every_rule_commented_out_with_its_calls() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .args(["manage", "policy", "sample"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let rules: Vec<&str> = text.lines().filter(|l| l.starts_with("#\"")).collect();
+    assert_eq!(
+        rules.len(),
+        lifeboat_api::policy::default_rules().len(),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# POST /v1/segments/{segment_id}/hosts/{host_id}/fence_devices\n\
+             #\"os_masakari_api:fence-devices:create\": \"rule:admin_api\"\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.is_empty() || l.starts_with('#')),
+        "every line is a comment: the sample as written changes nothing"
+    );
+}
