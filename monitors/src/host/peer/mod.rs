@@ -175,6 +175,8 @@ struct Heartbeat {
 struct Tracked {
     stopped: bool,
     down: Vec<bool>,
+    /// This agent has queued the STOPPED report of the current outage.
+    reported: bool,
 }
 
 /// What a verdict asks for.
@@ -380,6 +382,17 @@ impl PeerMonitor {
         entry.down.clone_from(&verdict.down);
         let host = verdict.host.as_str();
         match change {
+            // The first live agent was another when the host fell silent (two hosts failing at
+            // once: the other one, not yet counted out). Whoever is first now reports; a report
+            // another agent already made is answered as a duplicate.
+            None if entry.stopped && !entry.reported && verdict.reporter && recovery => {
+                tracing::warn!(
+                    host.name = host,
+                    "{host} is still silent and this agent is now the one to report it"
+                );
+                entry.reported = true;
+                self.queue_stopped(queued, host);
+            }
             None => {}
             Some(Change::Degraded) => {
                 tracing::warn!(host.name = host, down = %down_names.join(","), "{host} is silent on {} only; the matrix asks for no recovery", down_names.join(", "));
@@ -388,15 +401,13 @@ impl PeerMonitor {
                 entry.stopped = true;
                 tracing::warn!(host.name = host, down = %down_names.join(","), reporter = verdict.reporter, "{host} is silent on {} as seen by a majority of the segment", down_names.join(", "));
                 if verdict.reporter {
-                    let (power, name, at) = (self.power.clone(), host.to_owned(), self.clock.now());
-                    self.queue(queued, host, async move {
-                        let status = power.host_status(&name).await;
-                        Report::compute_host(&name, HostEvent::Stopped, status, at)
-                    });
+                    entry.reported = true;
+                    self.queue_stopped(queued, host);
                 }
             }
             Some(Change::Started) => {
                 entry.stopped = false;
+                entry.reported = false;
                 tracing::info!(
                     host.name = host,
                     reporter = verdict.reporter,
@@ -413,6 +424,15 @@ impl PeerMonitor {
                 }
             }
         }
+    }
+
+    /// Queues `host`'s STOPPED report, its power checked first.
+    fn queue_stopped(&self, queued: &mut HashMap<String, JoinHandle<()>>, host: &str) {
+        let (power, name, at) = (self.power.clone(), host.to_owned(), self.clock.now());
+        self.queue(queued, host, async move {
+            let status = power.host_status(&name).await;
+            Report::compute_host(&name, HostEvent::Stopped, status, at)
+        });
     }
 
     /// Pushes the report `make` gives to the outbox once `host`'s previous one is there, off
@@ -464,10 +484,12 @@ mod tests {
         let up = Tracked {
             stopped: false,
             down: vec![false, false],
+            reported: false,
         };
         let stopped = Tracked {
             stopped: true,
             down: vec![true, true],
+            reported: true,
         };
         assert_eq!(transition(&up, &[true, true], true), Some(Change::Stopped));
         assert_eq!(transition(&stopped, &[true, true], true), None);
@@ -483,6 +505,7 @@ mod tests {
         let degraded = Tracked {
             stopped: false,
             down: vec![false, true],
+            reported: false,
         };
         assert_eq!(transition(&degraded, &[false, true], false), None);
         assert_eq!(
@@ -622,6 +645,26 @@ mod tests {
             down: vec![down],
             reporter: true,
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_agent_that_becomes_the_first_live_one_reports_a_host_still_silent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (monitor, outbox) = slow_reporter(dir.path());
+        let (mut tracked, mut queued) = (HashMap::new(), HashMap::new());
+        let not_mine = Verdict {
+            reporter: false,
+            ..verdict(true)
+        };
+        monitor.apply(&mut tracked, &mut queued, &not_mine);
+        assert!(queued.is_empty(), "another agent is first: it reports");
+        monitor.apply(&mut tracked, &mut queued, &not_mine);
+        assert!(queued.is_empty());
+        // That agent is counted out now: this one is first.
+        monitor.apply(&mut tracked, &mut queued, &verdict(true));
+        monitor.apply(&mut tracked, &mut queued, &verdict(true));
+        finish_reports(queued).await;
+        assert_eq!(outbox.pending(), 1, "one STOPPED report, once");
     }
 
     #[tokio::test(start_paused = true)]
