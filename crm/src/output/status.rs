@@ -168,8 +168,6 @@ fn primitive_line(w: &Working, p: usize, view: View) -> Option<String> {
     }
     if r.blocked && st.failed {
         flags.push("blocked".into());
-    } else if w.meta(p, "maintenance").is_some_and(crate::model::is_true) {
-        flags.push("maintenance".into());
     } else if !r.managed {
         flags.push("unmanaged".into());
     }

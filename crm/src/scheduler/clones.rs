@@ -116,7 +116,13 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 best = match best {
                     None => Some(node),
                     Some(b) => {
-                        let key = |m: usize| (s[m], std::cmp::Reverse(per_node[m]));
+                        let key = |m: usize| {
+                            (
+                                s[m],
+                                std::cmp::Reverse(per_node[m]),
+                                std::cmp::Reverse(w.nodes[m].assigned),
+                            )
+                        };
                         if key(node) > key(b)
                             || (key(node) == key(b) && w.nodes[node].uname < w.nodes[b].uname)
                         {

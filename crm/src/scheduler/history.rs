@@ -40,6 +40,20 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
         }
     }
     fail_counts(w);
+    for i in 0..w.rscs.len() {
+        let managed = w.meta(i, "is-managed").is_none_or(crate::model::is_true)
+            && !w.maintenance_mode
+            && !w.meta(i, "maintenance").is_some_and(crate::model::is_true);
+        w.rscs[i].managed = managed && !w.rscs[i].blocked;
+        // Inside a promotable clone, "Started" is the Unpromoted role.
+        if w.is_promotable_instance(i) {
+            for (_, role) in &mut w.rscs[i].running {
+                if *role == Role::Started {
+                    *role = Role::Unpromoted;
+                }
+            }
+        }
+    }
 }
 
 /// The arena entry that holds `lrm`'s history on `node`: a primitive by id, or an instance of
@@ -64,6 +78,20 @@ fn find_or_orphan(
         return Some(candidates[0]);
     };
     let unique = matches!(w.rscs[clone].kind, RscKind::Clone { unique: true, .. });
+    if let (false, Some(n)) = (unique, num) {
+        // An anonymous instance recorded with its number keeps it, unless that number is
+        // already active elsewhere.
+        if let Some(c) = candidates
+            .iter()
+            .copied()
+            .find(|&c| w.rscs[c].instance == Some(n))
+        {
+            let elsewhere = w.rscs[c].running.iter().any(|&(m, _)| m != node);
+            if !elsewhere {
+                return Some(c);
+            }
+        }
+    }
     if unique {
         if let Some(n) = num {
             return candidates

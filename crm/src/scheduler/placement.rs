@@ -273,7 +273,9 @@ pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores:
     if let Some(n) = chosen {
         w.nodes[n].assigned += 1;
     }
-    w.rscs[idx].next_node = chosen;
+    if matches!(w.rscs[idx].kind, RscKind::Group(_)) {
+        w.rscs[idx].next_node = chosen;
+    }
     w.rscs[idx].allocated = true;
 }
 
