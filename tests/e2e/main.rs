@@ -10,6 +10,7 @@
 
 mod cli;
 mod config;
+mod crm;
 mod fence;
 mod keystone;
 mod monitors;

@@ -144,10 +144,10 @@ fn primitive_line(w: &Working, p: usize, view: View) -> Option<String> {
         s.push(' ');
         s.push_str(&w.nodes[n].uname);
     }
-    if role == Role::Stopped {
-        if let Some((_, rc)) = r.failed_probes.iter().next() {
-            let _ = write!(s, " ({}) ", probe_text(*rc));
-        }
+    if role == Role::Stopped
+        && let Some((_, rc)) = r.failed_probes.iter().next()
+    {
+        let _ = write!(s, " ({}) ", probe_text(*rc));
     }
     let mut flags: Vec<String> = Vec::new();
     if let Some(n) = single {

@@ -19,20 +19,21 @@ pub(super) fn colocation_nodes(w: &Working, primary: usize, role: Option<Role>) 
             for &i in instances {
                 let prims = w.primitives(i);
                 let first = prims.first().copied().unwrap_or(i);
-                if let Some(n) = w.rscs[first].next_node {
-                    if wanted(w.rscs[first].next_role) && !out.contains(&n) {
-                        out.push(n);
-                    }
+                if let Some(n) = w.rscs[first].next_node
+                    && wanted(w.rscs[first].next_role)
+                    && !out.contains(&n)
+                {
+                    out.push(n);
                 }
             }
         }
         _ => {
             let prims = w.primitives(primary);
             let first = prims.first().copied().unwrap_or(primary);
-            if let Some(n) = w.rscs[first].next_node {
-                if wanted(w.rscs[first].next_role) {
-                    out.push(n);
-                }
+            if let Some(n) = w.rscs[first].next_node
+                && wanted(w.rscs[first].next_role)
+            {
+                out.push(n);
             }
         }
     }
@@ -212,9 +213,9 @@ fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) ->
             };
             let nodes = colocation_nodes(w, primary, c.with_role);
             let here = nodes.contains(&node);
-            if c.score.0 >= crate::model::INFINITY && !here {
-                score = Score::NEG_INF;
-            } else if c.score.is_neg_inf() && here {
+            let banned =
+                (c.score.0 >= crate::model::INFINITY && !here) || (c.score.is_neg_inf() && here);
+            if banned {
                 score = Score::NEG_INF;
             } else if here {
                 score = score + c.score;
@@ -246,10 +247,10 @@ fn promote(w: &mut Working, cluster: &Cluster, clone: usize, instances: &[usize]
         if w.rscs[first].next_node.is_none() || !w.rscs[first].managed {
             continue;
         }
-        if let Some(s) = promotion_score(w, cluster, clone, inst) {
-            if s.0 >= 0 {
-                cands.push((s, w.role(first) == Role::Promoted, k, inst));
-            }
+        if let Some(s) = promotion_score(w, cluster, clone, inst)
+            && s.0 >= 0
+        {
+            cands.push((s, w.role(first) == Role::Promoted, k, inst));
         }
     }
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));

@@ -92,14 +92,12 @@ fn find_or_orphan(
             }
         }
     }
-    if unique {
-        if let Some(n) = num {
-            return candidates
-                .iter()
-                .copied()
-                .find(|&c| w.rscs[c].instance == Some(n))
-                .or_else(|| Some(add_orphan(w, lrm)));
-        }
+    if unique && let Some(n) = num {
+        return candidates
+            .iter()
+            .copied()
+            .find(|&c| w.rscs[c].instance == Some(n))
+            .or_else(|| Some(add_orphan(w, lrm)));
     }
     let _ = cluster;
     // Instance tops (the group instance for cloned groups).

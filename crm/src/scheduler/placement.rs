@@ -64,22 +64,23 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
             s[i] = Score::NEG_INF;
         }
     }
-    if let RscKind::Primitive { .. } = w.rscs[idx].kind {
-        if w.rscs[idx].managed && w.rscs[idx].running.len() == 1 {
-            let sticky = w
-                .meta(idx, "resource-stickiness")
-                .or_else(|| w.meta(idx, "default-resource-stickiness"))
-                .and_then(Score::parse)
-                .or_else(|| {
-                    cluster
-                        .option("default-resource-stickiness")
-                        .and_then(Score::parse)
-                })
-                .unwrap_or(Score::ZERO);
-            let node = w.rscs[idx].running[0].0;
-            if sticky.0 != 0 && (w.symmetric || allowed[node]) {
-                s[node] = s[node] + sticky;
-            }
+    if let RscKind::Primitive { .. } = w.rscs[idx].kind
+        && w.rscs[idx].managed
+        && w.rscs[idx].running.len() == 1
+    {
+        let sticky = w
+            .meta(idx, "resource-stickiness")
+            .or_else(|| w.meta(idx, "default-resource-stickiness"))
+            .and_then(Score::parse)
+            .or_else(|| {
+                cluster
+                    .option("default-resource-stickiness")
+                    .and_then(Score::parse)
+            })
+            .unwrap_or(Score::ZERO);
+        let node = w.rscs[idx].running[0].0;
+        if sticky.0 != 0 && (w.symmetric || allowed[node]) {
+            s[node] = s[node] + sticky;
         }
     }
     s
