@@ -27,10 +27,17 @@ impl Score {
         match t {
             "INFINITY" | "+INFINITY" | "infinity" | "+infinity" => Some(Self::INF),
             "-INFINITY" | "-infinity" => Some(Self::NEG_INF),
-            _ => t
-                .parse::<i64>()
-                .ok()
-                .map(|v| Self(v.clamp(-INFINITY, INFINITY))),
+            _ => {
+                // Like Pacemaker's char2score: the leading integer counts ("1.0" is 1).
+                let end = t
+                    .char_indices()
+                    .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+                    .map_or(t.len(), |(i, _)| i);
+                t[..end]
+                    .parse::<i64>()
+                    .ok()
+                    .map(|v| Self(v.clamp(-INFINITY, INFINITY)))
+            }
         }
     }
 
@@ -95,6 +102,7 @@ mod tests {
         assert_eq!(Score::parse("-INFINITY"), Some(Score::NEG_INF));
         assert_eq!(Score::parse("-20"), Some(Score(-20)));
         assert_eq!(Score::parse("5000000"), Some(Score::INF));
+        assert_eq!(Score::parse("1.0"), Some(Score(1)));
         assert_eq!(Score::parse("abc"), None);
     }
 }

@@ -128,7 +128,10 @@ fn quorum(w: &mut Working) {
 /// needed).
 fn will_run(w: &Working, idx: usize) -> bool {
     let prims = w.primitives(idx);
-    let ok = |p: usize| w.rscs[p].next_node.is_some() && w.rscs[p].start_blocked.is_none();
+    // A blocked resource's actions cannot run, its start included.
+    let ok = |p: usize| {
+        w.rscs[p].next_node.is_some() && w.rscs[p].start_blocked.is_none() && !w.rscs[p].blocked
+    };
     match w.rscs[idx].kind {
         RscKind::Clone { .. } => prims.iter().any(|&p| ok(p)),
         _ => prims.iter().all(|&p| ok(p)) && !prims.is_empty(),
@@ -164,10 +167,11 @@ fn orders(w: &mut Working, cluster: &Cluster) {
         let (Some(f), Some(t)) = (find(w, &o.first), find(w, &o.then)) else {
             continue;
         };
-        let label = if matches!(w.rscs[f].kind, RscKind::Clone { .. }) {
-            "running"
-        } else {
-            o.first_action.as_str()
+        // Groups and clones are ordered through their "running" pseudo-action.
+        let label = match (&w.rscs[f].kind, o.first_action.as_str()) {
+            (RscKind::Clone { .. } | RscKind::Group(_), "start") => "running",
+            (RscKind::Clone { .. } | RscKind::Group(_), "promote") => "promoted",
+            (_, action) => action,
         };
         pairs.push((
             f,

@@ -78,20 +78,6 @@ fn find_or_orphan(
         return Some(candidates[0]);
     };
     let unique = matches!(w.rscs[clone].kind, RscKind::Clone { unique: true, .. });
-    if let (false, Some(n)) = (unique, num) {
-        // An anonymous instance recorded with its number keeps it, unless that number is
-        // already active elsewhere.
-        if let Some(c) = candidates
-            .iter()
-            .copied()
-            .find(|&c| w.rscs[c].instance == Some(n))
-        {
-            let elsewhere = w.rscs[c].running.iter().any(|&(m, _)| m != node);
-            if !elsewhere {
-                return Some(c);
-            }
-        }
-    }
     if unique && let Some(n) = num {
         return candidates
             .iter()
@@ -120,12 +106,6 @@ fn find_or_orphan(
     };
     for &c in &candidates {
         if active_on(w, inst_of(w, c), node) {
-            return Some(c);
-        }
-    }
-    for &c in &candidates {
-        let top = inst_of(w, c);
-        if !active_anywhere(w, top) && !w.rscs[c].known_on.contains(&node) {
             return Some(c);
         }
     }
@@ -346,10 +326,14 @@ fn unpack_resource(w: &mut Working, rsc: usize, node: usize, lrm: &LrmResource) 
                 let sev = outcome(&op.operation, op.interval_ms, op.rc, op.op_status, expected);
                 let configured = configured_on_fail(w, rsc, &op.operation, op.interval_ms);
                 if configured == OnFail::Ignore {
+                    // Pacemaker pretends the action succeeded.
                     w.rscs[rsc].failure_ignored = true;
-                    if role < Role::Started {
-                        role = Role::Started;
-                    }
+                    role = match op.operation.as_str() {
+                        "stop" => Role::Stopped,
+                        "promote" => Role::Promoted,
+                        "demote" => Role::Unpromoted,
+                        _ => role.max(Role::Started),
+                    };
                     continue;
                 }
                 let probe = op.operation == "monitor" && op.interval_ms == 0;

@@ -196,7 +196,7 @@ fn dependents_influence(w: &Working, cluster: &Cluster, idx: usize, scores: &mut
     }
 }
 
-/// Pick the best node: highest score, then the current node, then fewest resources assigned,
+/// Pick the best node: highest score, then fewest resources assigned, then the current node,
 /// then name.
 pub(super) fn best_node(w: &Working, scores: &Scores, current: Option<usize>) -> Option<usize> {
     let mut best: Option<usize> = None;
@@ -207,11 +207,12 @@ pub(super) fn best_node(w: &Working, scores: &Scores, current: Option<usize>) ->
         best = match best {
             None => Some(n),
             Some(b) => {
+                // Ties go to the node with fewer resources assigned, then the current one.
                 let key = |m: usize| {
                     (
                         scores[m],
-                        std::cmp::Reverse(current != Some(m)),
                         std::cmp::Reverse(w.nodes[m].assigned),
+                        std::cmp::Reverse(current != Some(m)),
                     )
                 };
                 if key(n) > key(b) || (key(n) == key(b) && w.nodes[n].uname < w.nodes[b].uname) {
