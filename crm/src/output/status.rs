@@ -29,7 +29,7 @@ fn placed(w: &Working, p: usize, view: View) -> Placed {
             failed: r.failed && !r.failure_ignored,
         },
         View::Revised => {
-            let nodes: Vec<_> = crate::scheduler::revised(w, p).into_iter().collect();
+            let nodes: Vec<_> = crate::scheduler::revised(w, p);
             let keep_failed = !r.managed || r.blocked;
             Placed {
                 failed: r.failed && keep_failed && !nodes.is_empty(),
@@ -317,7 +317,12 @@ fn clone_body(
         }
         stopped.sort();
         if !stopped.is_empty() {
-            let label = if w.target_role(clone) == Some(Role::Stopped) {
+            let disabled = instances.first().is_some_and(|&i| {
+                w.primitives(i)
+                    .iter()
+                    .any(|&p| w.target_role(p) == Some(Role::Stopped))
+            });
+            let label = if w.target_role(clone) == Some(Role::Stopped) || disabled {
                 "Stopped (disabled)"
             } else {
                 "Stopped"

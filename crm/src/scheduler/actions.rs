@@ -187,6 +187,24 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
+    // A stop waits for the stops of what is ordered after it (symmetric orders); when one of
+    // those cannot run (blocked, unmanaged), neither can this stop.
+    for (f, t, _, _) in &pairs {
+        let then_stuck = w.primitives(*t).iter().any(|&p| {
+            let r = &w.rscs[p];
+            !r.running.is_empty() && (r.blocked || !r.managed)
+        });
+        if !then_stuck {
+            continue;
+        }
+        for p in w.primitives(*f) {
+            let r = &w.rscs[p];
+            let cur = r.running.first().map(|&(n, _)| n);
+            if r.managed && cur.is_some() && r.next_node != cur {
+                w.rscs[p].stop_blocked = true;
+            }
+        }
+    }
     let mut restart = vec![false; w.rscs.len()];
     for _ in 0..8 {
         let mut changed = false;
@@ -233,8 +251,8 @@ fn orders(w: &mut Working, cluster: &Cluster) {
     }
 }
 
-fn need_role(w: &Working, p: usize, cur: Role, next: Role) -> bool {
-    w.is_promotable_instance(p) && (cur > Role::Started || next > Role::Unpromoted)
+fn need_role(cur: Role, next: Role) -> bool {
+    cur > Role::Started || next > Role::Unpromoted
 }
 
 fn summarize(w: &Working, p: usize) -> Option<Change> {
@@ -256,7 +274,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
         reason,
     };
     let role_node = |role: Role, n: usize| {
-        if w.is_promotable_instance(p) && role > Role::Started {
+        if role > Role::Started {
             format!("{} {}", role.text(), name(n))
         } else {
             name(n)
@@ -285,10 +303,11 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
             Verb::Stop,
             role_node(cur_role, c),
             Some(format!(
-                "due to {}",
+                "due to {}{}",
                 r.stop_reason
                     .clone()
-                    .unwrap_or_else(|| "node availability".into())
+                    .unwrap_or_else(|| "node availability".into()),
+                if r.stop_blocked { " (blocked)" } else { "" }
             )),
         )),
         (Some(c), Some(n)) => {
@@ -303,7 +322,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 ));
             }
             if c != n {
-                let details = if need_role(w, p, cur_role, next_role) {
+                let details = if need_role(cur_role, next_role) {
                     format!(
                         "{} {} -> {} {}",
                         cur_role.text(),
@@ -344,21 +363,24 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     }
 }
 
-/// A primitive's state after the transition: node and role, or None when stopped.
-pub fn revised(w: &Working, p: usize) -> Option<(usize, Role)> {
+/// A primitive's state after the transition: the nodes it is active on, with the role.
+pub fn revised(w: &Working, p: usize) -> Vec<(usize, Role)> {
     let r = &w.rscs[p];
-    if !r.managed || r.blocked {
-        return r
-            .running
-            .first()
+    let unchanged = || -> Vec<(usize, Role)> {
+        r.running
+            .iter()
             .copied()
-            .filter(|&(n, _)| !w.nodes[n].fenced);
+            .filter(|&(n, _)| !w.nodes[n].fenced)
+            .collect()
+    };
+    if !r.managed || r.blocked || r.stop_blocked {
+        return unchanged();
     }
     if r.start_blocked.is_some() {
         if r.start_blocked.as_deref() == Some("quorum freeze") {
-            return r.running.first().copied();
+            return unchanged();
         }
-        return None;
+        return Vec::new();
     }
-    r.next_node.map(|n| (n, r.next_role))
+    r.next_node.map(|n| (n, r.next_role)).into_iter().collect()
 }

@@ -44,7 +44,11 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
         let managed = w.meta(i, "is-managed").is_none_or(crate::model::is_true)
             && !w.maintenance_mode
             && !w.meta(i, "maintenance").is_some_and(crate::model::is_true);
-        w.rscs[i].managed = managed && !w.rscs[i].blocked;
+        let on_maintenance_node = w.rscs[i]
+            .running
+            .iter()
+            .any(|&(n, _)| w.nodes[n].maintenance);
+        w.rscs[i].managed = managed && !w.rscs[i].blocked && !on_maintenance_node;
         // Inside a promotable clone, "Started" is the Unpromoted role.
         if w.is_promotable_instance(i) {
             for (_, role) in &mut w.rscs[i].running {
@@ -182,6 +186,7 @@ fn unreachable_rsc(lrm: &LrmResource) -> super::working::Rsc {
         stop_reason: None,
         start_blocked: None,
         extra_stops: Vec::new(),
+        stop_blocked: false,
     }
 }
 
@@ -303,6 +308,9 @@ fn unpack_resource(w: &mut Working, rsc: usize, node: usize, lrm: &LrmResource) 
                     // A recurring monitor confirms; it does not clear a failure.
                     if let Some(Role::Promoted) = r {
                         role = Role::Promoted;
+                    } else if let Some(Role::Stopped) = r {
+                        // A monitor of the Stopped role, confirming it is not running.
+                        role = Role::Stopped;
                     } else if role < Role::Started {
                         role = Role::Started;
                     }

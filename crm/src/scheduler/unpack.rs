@@ -174,6 +174,7 @@ fn blank(id: String, base: String, kind: RscKind, parent: Option<usize>, meta: A
         stop_reason: None,
         start_blocked: None,
         extra_stops: Vec::new(),
+        stop_blocked: false,
     }
 }
 

@@ -130,6 +130,8 @@ pub struct Rsc {
     pub start_blocked: Option<String>,
     /// Nodes it must also be stopped on (multiply active).
     pub extra_stops: Vec<usize>,
+    /// Its stop cannot run (something that must stop first cannot).
+    pub stop_blocked: bool,
 }
 
 /// Nodes and resources.
