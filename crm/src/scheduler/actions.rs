@@ -266,6 +266,18 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     let next = r.next_node;
     let next_role = r.next_role;
     let restart = r.extra_stops.contains(&usize::MAX);
+    // Active on a node that needs fencing but will not be fenced: nothing can stop it.
+    if let Some(c) = cur {
+        let node = &w.nodes[c];
+        if node.unclean && !node.online && !node.fenced && next != cur {
+            return Some(Change {
+                verb: Verb::Stop,
+                subject: r.id.clone(),
+                details: w.nodes[c].uname.clone(),
+                reason: Some("blocked".into()),
+            });
+        }
+    }
     let name = |n: usize| w.nodes[n].uname.clone();
     let change = |verb: Verb, details: String, reason: Option<String>| Change {
         verb,
@@ -373,7 +385,11 @@ pub fn revised(w: &Working, p: usize) -> Vec<(usize, Role)> {
             .filter(|&(n, _)| !w.nodes[n].fenced)
             .collect()
     };
-    if !r.managed || r.blocked || r.stop_blocked {
+    let stuck = r.running.iter().any(|&(n, _)| {
+        let node = &w.nodes[n];
+        node.unclean && !node.online && !node.fenced
+    });
+    if !r.managed || r.blocked || r.stop_blocked || stuck {
         return unchanged();
     }
     if r.start_blocked.is_some() {

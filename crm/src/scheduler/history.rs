@@ -32,6 +32,10 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
         let Some(node) = w.node_index(&ns.uname) else {
             continue;
         };
+        // Without fencing, an offline node's history is not read: what ran there is gone.
+        if !w.stonith_enabled && !w.nodes[node].online {
+            continue;
+        }
         for lrm in &ns.resources {
             let Some(rsc) = find_or_orphan(w, cluster, lrm, node) else {
                 continue;
@@ -332,7 +336,12 @@ fn unpack_resource(w: &mut Working, rsc: usize, node: usize, lrm: &LrmResource) 
             }
             Outcome::Soft(r) | Outcome::Hard(r) | Outcome::Fatal(r) => {
                 let sev = outcome(&op.operation, op.interval_ms, op.rc, op.op_status, expected);
-                let configured = configured_on_fail(w, rsc, &op.operation, op.interval_ms);
+                let mut configured = configured_on_fail(w, rsc, &op.operation, op.interval_ms);
+                // on-fail=ignore covers what the agent reports, not the executor's own hard
+                // errors (agent not installed, …): those are recovered.
+                if configured == OnFail::Ignore && matches!(op.op_status, 3 | 5 | 6 | 7) {
+                    configured = OnFail::Restart;
+                }
                 if configured == OnFail::Ignore {
                     // Pacemaker pretends the action succeeded.
                     w.rscs[rsc].failure_ignored = true;
@@ -470,10 +479,26 @@ fn fail_counts(w: &mut Working) {
                 let Some(rest) = k.strip_prefix("fail-count-") else {
                     continue;
                 };
-                let name = rest.split('#').next().unwrap_or(rest);
-                if names.iter().any(|n| n == name) {
-                    count = count + Score::parse(v).unwrap_or(Score::ZERO);
+                let mut parts = rest.splitn(2, '#');
+                let name = parts.next().unwrap_or(rest);
+                if !names.iter().any(|n| n == name) {
+                    continue;
                 }
+                // Failures of operations with on-fail=ignore do not count.
+                if let Some((op, interval)) = parts.next().and_then(|k| k.rsplit_once('_')) {
+                    let ignored = match &w.rscs[rsc].kind {
+                        RscKind::Primitive { ops, .. } => ops.iter().any(|o| {
+                            o.name == op
+                                && interval.parse() == Ok(o.interval_ms)
+                                && o.on_fail.as_deref() == Some("ignore")
+                        }),
+                        _ => false,
+                    };
+                    if ignored {
+                        continue;
+                    }
+                }
+                count = count + Score::parse(v).unwrap_or(Score::ZERO);
             }
             for (k, v) in attrs {
                 if let Some(rest) = k.strip_prefix("last-failure-") {

@@ -67,6 +67,15 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
             n.maintenance = true;
         }
     }
+    // Without quorum, policy suicide (fence in later releases): every member fences itself.
+    if !w.have_quorum && matches!(w.no_quorum_policy.as_str(), "suicide" | "fence") {
+        for n in &mut w.nodes {
+            if n.online && !n.unclean {
+                n.unclean = true;
+                n.unclean_reason = Some("cluster does not have quorum".into());
+            }
+        }
+    }
     let node_count = w.nodes.len();
     for r in &cluster.resources {
         let idx = add(&mut w, cluster, r, None, None, node_count);
