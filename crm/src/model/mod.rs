@@ -126,11 +126,12 @@ pub enum Role {
 impl Role {
     /// Parse a role as the CIB writes it (also the legacy Master/Slave).
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "Stopped" => Some(Self::Stopped),
-            "Started" => Some(Self::Started),
-            "Slave" | "Unpromoted" => Some(Self::Unpromoted),
-            "Master" | "Promoted" => Some(Self::Promoted),
+        // Pacemaker compares role names without case.
+        match text.to_ascii_lowercase().as_str() {
+            "stopped" => Some(Self::Stopped),
+            "started" => Some(Self::Started),
+            "slave" | "unpromoted" => Some(Self::Unpromoted),
+            "master" | "promoted" => Some(Self::Promoted),
             _ => None,
         }
     }

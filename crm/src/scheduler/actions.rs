@@ -260,7 +260,13 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     if !r.managed || r.blocked {
         return None;
     }
-    let cur = r.running.first().map(|&(n, _)| n);
+    // Active on several nodes: the one it stays on is "current" (the others stop).
+    let cur = r
+        .running
+        .iter()
+        .map(|&(n, _)| n)
+        .find(|&n| Some(n) == r.next_node)
+        .or_else(|| r.running.first().map(|&(n, _)| n));
     let cur_role = w.role(p);
     let blocked = r.start_blocked.clone();
     let next = r.next_node;

@@ -19,15 +19,8 @@ enum OnFail {
 }
 
 pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
-    let mut order: Vec<usize> = (0..cluster.status.nodes.len()).collect();
-    if w.stonith_enabled {
-        // Offline nodes' history is read after the online ones' (instance numbers follow).
-        order.sort_by_key(|&i| {
-            let uname = &cluster.status.nodes[i].uname;
-            !w.node_index(uname).is_some_and(|n| w.nodes[n].online)
-        });
-    }
-    for si in order {
+    // In status order: anonymous clone instances are numbered as their history is met.
+    for si in 0..cluster.status.nodes.len() {
         let ns = &cluster.status.nodes[si];
         let Some(node) = w.node_index(&ns.uname) else {
             continue;
