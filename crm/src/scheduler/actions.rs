@@ -260,12 +260,13 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     if !r.managed || r.blocked {
         return None;
     }
-    // Active on several nodes: the one it stays on is "current" (the others stop).
+    // Active on several nodes: the first online, clean one is "current" (Pacemaker's
+    // pe__current_node).
     let cur = r
         .running
         .iter()
         .map(|&(n, _)| n)
-        .find(|&n| Some(n) == r.next_node)
+        .find(|&n| w.nodes[n].online && !w.nodes[n].unclean)
         .or_else(|| r.running.first().map(|&(n, _)| n));
     let cur_role = w.role(p);
     let blocked = r.start_blocked.clone();

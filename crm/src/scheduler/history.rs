@@ -477,19 +477,20 @@ fn fail_counts(w: &mut Working) {
                 if !names.iter().any(|n| n == name) {
                     continue;
                 }
-                // Failures of operations with on-fail=ignore do not count.
-                if let Some((op, interval)) = parts.next().and_then(|k| k.rsplit_once('_')) {
-                    let ignored = match &w.rscs[rsc].kind {
-                        RscKind::Primitive { ops, .. } => ops.iter().any(|o| {
-                            o.name == op
-                                && interval.parse() == Ok(o.interval_ms)
-                                && o.on_fail.as_deref() == Some("ignore")
-                        }),
-                        _ => false,
-                    };
-                    if ignored {
-                        continue;
-                    }
+                // Failures of operations with on-fail=ignore do not count (a count without
+                // the operation's name may be theirs: it does not count either).
+                let op_key = parts.next().and_then(|k| k.rsplit_once('_'));
+                let ignored = match &w.rscs[rsc].kind {
+                    RscKind::Primitive { ops, .. } => ops.iter().any(|o| {
+                        o.on_fail.as_deref() == Some("ignore")
+                            && op_key.is_none_or(|(op, interval)| {
+                                o.name == op && interval.parse() == Ok(o.interval_ms)
+                            })
+                    }),
+                    _ => false,
+                };
+                if ignored {
+                    continue;
                 }
                 count = count + Score::parse(v).unwrap_or(Score::ZERO);
             }
