@@ -133,6 +133,9 @@ fn will_run(w: &Working, idx: usize) -> bool {
         w.rscs[p].next_node.is_some() && w.rscs[p].start_blocked.is_none() && !w.rscs[p].blocked
     };
     match w.rscs[idx].kind {
+        RscKind::Clone { .. } if clone_min(w, idx) > 0 => {
+            prims.iter().filter(|&&p| ok(p)).count() >= clone_min(w, idx)
+        }
         RscKind::Clone { .. } => prims.iter().any(|&p| ok(p)),
         _ => prims.iter().all(|&p| ok(p)) && !prims.is_empty(),
     }
@@ -147,6 +150,13 @@ fn starts(w: &Working, idx: usize, restart: &[bool]) -> bool {
             && r.next_node.is_some()
             && (r.next_node != r.running.first().map(|&(n, _)| n) || r.failed || restart[p])
     })
+}
+
+/// A clone's `clone-min`: how many instances must run before what is ordered after it.
+fn clone_min(w: &Working, clone: usize) -> usize {
+    w.meta(clone, "clone-min")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn find(w: &Working, name: &str) -> Option<usize> {
@@ -169,15 +179,19 @@ fn orders(w: &mut Working, cluster: &Cluster) {
         };
         // Groups and clones are ordered through their "running" pseudo-action.
         let label = match (&w.rscs[f].kind, o.first_action.as_str()) {
-            (RscKind::Clone { .. } | RscKind::Group(_), "start") => "running",
-            (RscKind::Clone { .. } | RscKind::Group(_), "promote") => "promoted",
-            (_, action) => action,
+            // A clone with clone-min is ordered through a pseudo-action of its own.
+            (RscKind::Clone { .. }, _) if clone_min(w, f) > 0 => {
+                format!("clone-one-or-more:{}", o.id)
+            }
+            (RscKind::Clone { .. } | RscKind::Group(_), "start") => "running".into(),
+            (RscKind::Clone { .. } | RscKind::Group(_), "promote") => "promoted".into(),
+            (_, action) => action.into(),
         };
         pairs.push((
             f,
             t,
             !matches!(w.rscs[f].kind, RscKind::Clone { .. }),
-            label.into(),
+            label,
         ));
     }
     for i in 0..w.rscs.len() {
@@ -218,13 +232,12 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                 }
                 if !first_runs {
                     if w.rscs[p].start_blocked.is_none() {
-                        let what = if *label == "running" {
-                            "running"
-                        } else {
-                            "start"
-                        };
                         w.rscs[p].start_blocked =
-                            Some(format!("unrunnable {} {what}", w.rscs[f].id));
+                            Some(if label.starts_with("clone-one-or-more:") {
+                                format!("unrunnable {label}")
+                            } else {
+                                format!("unrunnable {} {label}", w.rscs[f].id)
+                            });
                         changed = true;
                     }
                     continue;
