@@ -7,7 +7,7 @@ use roxmltree::{Document, Node as XNode};
 use crate::error::CibError;
 use crate::model::{
     Attrs, Cluster, Colocation, Location, Node, OpDef, Order, OrderKind, Primitive, Resource,
-    ResourceKind, Role, Score, is_true, parse_interval_ms,
+    ResourceKind, Role, Rule, Score, Term, is_true, parse_interval_ms,
 };
 
 /// Meta attributes that old CIBs put among the instance attributes (Pacemaker 2.1 still reads
@@ -233,6 +233,7 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
                     node: c.attribute("node").map(str::to_string),
                     score: score("score")?.unwrap_or(Score::ZERO),
                     role: c.attribute("role").and_then(Role::parse),
+                    rules: children(c, "rule").map(rule).collect(),
                 });
             }
             "rsc_colocation" => {
@@ -282,6 +283,31 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
         }
     }
     Ok(())
+}
+
+fn rule(r: XNode<'_, '_>) -> Rule {
+    let terms = r
+        .children()
+        .filter(XNode::is_element)
+        .map(|t| match t.tag_name().name() {
+            "expression" => Term::Attr {
+                attribute: t.attribute("attribute").unwrap_or("").to_string(),
+                operation: t.attribute("operation").unwrap_or("eq").to_string(),
+                value: t.attribute("value").map(str::to_string),
+                kind: t.attribute("type").unwrap_or("string").to_string(),
+            },
+            "rule" => Term::Rule(rule(t)),
+            _ => Term::Unsupported,
+        })
+        .collect();
+    Rule {
+        id: r.attribute("id").unwrap_or("?").to_string(),
+        score: r.attribute("score").and_then(Score::parse),
+        score_attribute: r.attribute("score-attribute").map(str::to_string),
+        any: r.attribute("boolean-op") == Some("or"),
+        role: r.attribute("role").and_then(Role::parse),
+        terms,
+    }
 }
 
 pub(crate) fn child<'a, 'i>(n: XNode<'a, 'i>, tag: &str) -> Option<XNode<'a, 'i>> {

@@ -9,7 +9,12 @@ use crate::model::{LrmOp, LrmResource, NodeState, Status};
 pub(super) fn parse(st: XNode<'_, '_>) -> Result<Status, CibError> {
     let mut status = Status::default();
     for ns in children(st, "node_state") {
-        let id = attr(ns, "id")?.to_string();
+        let id = ns
+            .attribute("id")
+            .or_else(|| ns.attribute("uname"))
+            .map(str::to_string)
+            .ok_or_else(|| attr(ns, "id").err())
+            .map_err(|e| e.unwrap_or_else(|| CibError::Structure("node_state".into())))?;
         let mut node = NodeState {
             uname: ns.attribute("uname").unwrap_or(&id).to_string(),
             id,

@@ -1,10 +1,12 @@
 //! The cluster model: what Pacemaker's CIB holds, configuration and status, without the XML.
 
+mod rule;
 mod score;
 mod status;
 
 use std::collections::BTreeMap;
 
+pub use rule::{Rule, Term};
 pub use score::{INFINITY, Score};
 pub use status::{LrmOp, LrmResource, NodeState, Status};
 
@@ -161,6 +163,8 @@ pub struct Location {
     pub score: Score,
     /// `role`.
     pub role: Option<Role>,
+    /// Rules (when there is no `node`): each adds its score on the nodes where it holds.
+    pub rules: Vec<Rule>,
 }
 
 /// `rsc_colocation`: `rsc` is placed relative to `with_rsc`.
@@ -237,7 +241,11 @@ pub fn parse_interval_ms(text: &str) -> Option<u64> {
     if t.is_empty() {
         return Some(0);
     }
-    if let Some(iso) = t.strip_prefix("PT").or_else(|| t.strip_prefix("pt")) {
+    if let Some(iso) = t
+        .strip_prefix("PT")
+        .or_else(|| t.strip_prefix("pt"))
+        .or_else(|| t.strip_prefix('P'))
+    {
         let mut total = 0u64;
         let mut num = String::new();
         for c in iso.chars() {

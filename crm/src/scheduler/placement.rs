@@ -24,6 +24,14 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
     }
 }
 
+/// A node's attributes as rules see them, `#uname` and `#kind` included.
+pub(super) fn rule_attrs(node: &super::working::NodeInfo) -> crate::model::Attrs {
+    let mut attrs = node.attrs.clone();
+    attrs.insert("#uname".into(), node.uname.clone());
+    attrs.insert("#kind".into(), "cluster".into());
+    attrs
+}
+
 /// Ids that name `idx` in constraints: its own and, for instances, the configured id.
 fn named(w: &Working, idx: usize, name: &str) -> bool {
     w.rscs[idx].base == name && w.rscs[idx].instance.is_none_or(|_| true)
@@ -44,6 +52,26 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
     for &r in &chain {
         for loc in &cluster.locations {
             if !named(w, r, &loc.rsc) || loc.role == Some(Role::Promoted) {
+                continue;
+            }
+            if loc.node.is_none() {
+                for rule in &loc.rules {
+                    if rule.role == Some(Role::Promoted) {
+                        continue;
+                    }
+                    for (node, info) in w.nodes.iter().enumerate() {
+                        let attrs = rule_attrs(info);
+                        if rule.matches(&attrs) {
+                            allowed[node] = true;
+                            let score = if rule.score.is_none() && rule.score_attribute.is_none() {
+                                loc.score
+                            } else {
+                                rule.score_on(&attrs)
+                            };
+                            s[node] = s[node] + score;
+                        }
+                    }
+                }
                 continue;
             }
             let Some(node) = loc.node.as_deref().and_then(|u| w.node_index(u)) else {
