@@ -34,8 +34,8 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
             attrs: n.attrs.clone(),
             ..NodeInfo::default()
         };
-        // Unseen nodes are unclean until their status says otherwise.
-        if startup_fencing && n.kind != "ping" {
+        // With fencing, unseen nodes are unclean until their status says otherwise.
+        if startup_fencing && stonith_flag && n.kind != "ping" {
             info.unclean = true;
             info.unclean_reason = Some("node is unclean".into());
         }
