@@ -119,7 +119,13 @@ fn primitive_line(w: &Working, p: usize, view: View) -> Option<String> {
     if r.orphan && st.nodes.is_empty() {
         return None;
     }
-    let mut s = format!("{}\t({}):\t", r.id, agent(w, p));
+    // Anonymous clone instances are printed by their configured id (Pacemaker's
+    // rsc_printable_id).
+    let anonymous = w
+        .clone_ancestor(p)
+        .is_some_and(|c| matches!(w.rscs[c].kind, RscKind::Clone { unique: false, .. }));
+    let name = if anonymous { &r.base } else { &r.id };
+    let mut s = format!("{name}\t({}):\t", agent(w, p));
     if r.orphan {
         s.push_str(" ORPHANED");
     }

@@ -255,7 +255,19 @@ fn promote(w: &mut Working, cluster: &Cluster, clone: usize, instances: &[usize]
     }
     cands.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     let mut per_node = vec![0usize; w.nodes.len()];
+    // Instances that cannot change (blocked, unmanaged) keep their Promoted role, and count.
     let mut promoted = 0;
+    for &inst in instances {
+        for p in w.primitives(inst) {
+            let r = &w.rscs[p];
+            if (!r.managed || r.blocked) && w.role(p) == Role::Promoted {
+                if let Some(&(n, _)) = r.running.first() {
+                    per_node[n] += 1;
+                }
+                promoted += 1;
+            }
+        }
+    }
     let mut chosen = Vec::new();
     for (_, _, _, inst) in cands {
         let first = w.primitives(inst)[0];

@@ -364,10 +364,15 @@ fn unpack_resource(w: &mut Working, rsc: usize, node: usize, lrm: &LrmResource) 
                     w.rscs[rsc].bans.push((Some(node), Score::NEG_INF));
                 }
                 role = if op.operation == "demote" && r == Role::Promoted {
-                    if op.rc == 7 {
+                    // Pacemaker: a failed demote leaves it Unpromoted (it is recovered by a
+                    // stop anyway), or Promoted and to be stopped with on-fail=block.
+                    if configured == OnFail::Block {
+                        w.rscs[rsc].forced_role = Some(Role::Stopped);
+                        Role::Promoted
+                    } else if op.rc == 7 {
                         Role::Stopped
                     } else {
-                        Role::Promoted
+                        Role::Unpromoted
                     }
                 } else if role >= Role::Started && r == Role::Started {
                     role
