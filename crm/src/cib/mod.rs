@@ -50,6 +50,7 @@ pub fn parse(text: &str) -> Result<Cluster, CibError> {
         .ok_or_else(|| CibError::Structure("no <configuration> element".into()))?;
     let mut cluster = Cluster {
         have_quorum: root.attribute("have-quorum").is_some_and(is_true),
+        no_quorum_panic: root.attribute("no-quorum-panic").is_some_and(is_true),
         execution_date: root
             .attribute("execution-date")
             .and_then(|v| v.parse().ok()),

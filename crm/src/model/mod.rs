@@ -36,6 +36,8 @@ pub struct Cluster {
     pub status: Status,
     /// `cib@have-quorum`.
     pub have_quorum: bool,
+    /// `cib@no-quorum-panic`: quorum was lost (not never had), so policy suicide applies.
+    pub no_quorum_panic: bool,
     /// `cib@execution-date` (seconds since the epoch), the scheduler's "now" when present.
     pub execution_date: Option<i64>,
 }

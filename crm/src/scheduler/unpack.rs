@@ -68,7 +68,10 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         }
     }
     // Without quorum, policy suicide (fence in later releases): every member fences itself.
-    if !w.have_quorum && matches!(w.no_quorum_policy.as_str(), "suicide" | "fence") {
+    if !w.have_quorum
+        && cluster.no_quorum_panic
+        && matches!(w.no_quorum_policy.as_str(), "suicide" | "fence")
+    {
         for n in &mut w.nodes {
             if n.online && !n.unclean {
                 n.unclean = true;
