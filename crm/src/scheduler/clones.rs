@@ -88,6 +88,13 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
         }
         s
     };
+    // Running instances stay put up to an even share per node (Pacemaker's optimal count),
+    // so that a unique clone with clone-node-max > 1 spreads when it can.
+    let usable = (0..n)
+        .filter(|&i| scores[i].0 >= 0 && w.nodes[i].available())
+        .count()
+        .max(1);
+    let optimal = (max / usable).max(1).min(node_max);
     if !disabled {
         // Keep running instances where they are, while the node still allows them.
         for (k, &inst) in instances.iter().enumerate() {
@@ -98,7 +105,7 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 continue;
             };
             let s = inst_scores(w, inst);
-            if s[cur].0 >= 0 && w.nodes[cur].available() && per_node[cur] < node_max {
+            if s[cur].0 >= 0 && w.nodes[cur].available() && per_node[cur] < optimal {
                 chosen[k] = Some(cur);
                 per_node[cur] += 1;
                 placed += 1;
