@@ -164,7 +164,7 @@ fn find(w: &Working, name: &str) -> Option<usize> {
 }
 
 fn orders(w: &mut Working, cluster: &Cluster) {
-    let mut pairs: Vec<(usize, usize, bool, String)> = Vec::new();
+    let mut pairs: Vec<(usize, usize, bool, String, bool)> = Vec::new();
     for o in &cluster.orders {
         if o.kind != OrderKind::Mandatory {
             continue;
@@ -192,18 +192,19 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             t,
             !matches!(w.rscs[f].kind, RscKind::Clone { .. }),
             label,
+            o.symmetrical,
         ));
     }
     for i in 0..w.rscs.len() {
         if let RscKind::Group(m) = &w.rscs[i].kind {
             for pair in m.windows(2) {
-                pairs.push((pair[0], pair[1], true, "start".into()));
+                pairs.push((pair[0], pair[1], true, "start".into(), true));
             }
         }
     }
     // A stop waits for the stops of what is ordered after it (symmetric orders); when one of
     // those cannot run (blocked, unmanaged), neither can this stop.
-    for (f, t, _, _) in &pairs {
+    for (f, t, _, _, _) in &pairs {
         let then_stuck = w.primitives(*t).iter().any(|&p| {
             let r = &w.rscs[p];
             !r.running.is_empty() && (r.blocked || !r.managed)
@@ -222,7 +223,7 @@ fn orders(w: &mut Working, cluster: &Cluster) {
     let mut restart = vec![false; w.rscs.len()];
     for _ in 0..8 {
         let mut changed = false;
-        for (f, t, implies, label) in &pairs {
+        for (f, t, implies, label, symmetrical) in &pairs {
             let (f, t) = (*f, *t);
             let first_runs = will_run(w, f);
             let first_starts = starts(w, f, &restart);
@@ -231,6 +232,14 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                     continue;
                 }
                 if !first_runs {
+                    // An asymmetrical order leaves a running `then` alone.
+                    let r = &w.rscs[p];
+                    let staying = r.next_node.is_some()
+                        && r.next_node == r.running.first().map(|&(n, _)| n)
+                        && !r.failed;
+                    if !*symmetrical && staying {
+                        continue;
+                    }
                     if w.rscs[p].start_blocked.is_none() {
                         w.rscs[p].start_blocked =
                             Some(if label.starts_with("clone-one-or-more:") {

@@ -179,6 +179,7 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
 /// The promotion score of an instance on its node: the `master-RSC` node attribute, plus
 /// location constraints with role Promoted, plus colocations of this clone's Promoted role.
 fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) -> Option<Score> {
+    // (None: the instance is not placed.)
     let prims = w.primitives(inst);
     let first = *prims.first()?;
     let node = w.rscs[first].next_node?;
@@ -199,7 +200,8 @@ fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) ->
     if score.is_none() && w.role(first) == Role::Promoted {
         score = Some(Score::ZERO);
     }
-    let mut score = score?;
+    // Without a promotion score the instance may still be promoted by constraints.
+    let mut score = score.unwrap_or(Score(-1));
     for loc in &cluster.locations {
         if loc.role == Some(Role::Promoted)
             && loc.rsc == w.rscs[clone].base
