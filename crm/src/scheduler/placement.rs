@@ -158,7 +158,7 @@ pub(super) fn apply_colocations(
     busy: &mut Vec<bool>,
 ) {
     for c in &cluster.colocations {
-        if !named(w, idx, &c.rsc) || c.rsc_role == Some(Role::Promoted) {
+        if !named(w, idx, &c.rsc) {
             continue;
         }
         if c.rsc == c.with_rsc {
@@ -178,6 +178,11 @@ pub(super) fn apply_colocations(
         }
         if !w.rscs[primary].allocated && !busy[primary] {
             assign(w, cluster, w.top(primary), busy);
+        }
+        // A colocation of the Promoted role only weighs in the promotion scores, but its
+        // primary is placed first all the same.
+        if c.rsc_role == Some(Role::Promoted) {
+            continue;
         }
         let nodes = clones::colocation_nodes(w, primary, c.with_role);
         for (n, s) in scores.iter_mut().enumerate() {
