@@ -211,6 +211,23 @@ fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) ->
         }
     }
     for c in &cluster.colocations {
+        // The Unpromoted role kept with something: instances there may not be promoted.
+        if c.rsc == w.rscs[clone].base && c.rsc_role == Some(Role::Unpromoted) {
+            let Some(primary) = w
+                .tops
+                .iter()
+                .copied()
+                .find(|&i| w.rscs[i].base == c.with_rsc)
+            else {
+                continue;
+            };
+            if c.score.0 >= crate::model::INFINITY
+                && colocation_nodes(w, primary, c.with_role).contains(&node)
+            {
+                score = Score::NEG_INF;
+            }
+            continue;
+        }
         if c.rsc == w.rscs[clone].base && c.rsc_role == Some(Role::Promoted) {
             let Some(primary) = w
                 .tops

@@ -181,7 +181,7 @@ pub(super) fn apply_colocations(
         }
         // A colocation of the Promoted role only weighs in the promotion scores, but its
         // primary is placed first all the same.
-        if c.rsc_role == Some(Role::Promoted) {
+        if matches!(c.rsc_role, Some(Role::Promoted | Role::Unpromoted)) {
             continue;
         }
         let nodes = clones::colocation_nodes(w, primary, c.with_role);
