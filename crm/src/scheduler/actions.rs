@@ -225,12 +225,36 @@ fn orders(w: &mut Working, cluster: &Cluster) {
         let mut changed = false;
         for (f, t, implies, label, symmetrical) in &pairs {
             let (f, t) = (*f, *t);
-            let first_runs = will_run(w, f);
-            let first_starts = starts(w, f, &restart);
+            let interleave = matches!(w.rscs[f].kind, RscKind::Clone { .. })
+                && matches!(
+                    w.rscs[t].kind,
+                    RscKind::Clone {
+                        interleave: true,
+                        ..
+                    }
+                );
             for p in w.primitives(t) {
                 if !w.rscs[p].managed || w.rscs[p].next_node.is_none() {
                     continue;
                 }
+                // Interleaved clones: each instance follows the first clone's instance on
+                // its own node.
+                let (first, implies, label) = if interleave {
+                    let here = w.rscs[p].next_node;
+                    match w
+                        .primitives(f)
+                        .into_iter()
+                        .find(|&q| w.rscs[q].next_node == here)
+                    {
+                        Some(q) => (q, true, "start".to_string()),
+                        None => (f, false, label.clone()),
+                    }
+                } else {
+                    (f, *implies, label.clone())
+                };
+                let first_runs = will_run(w, first);
+                let first_starts = starts(w, first, &restart);
+                let (f, implies, label) = (first, &implies, &label);
                 if !first_runs {
                     // An asymmetrical order leaves a running `then` alone.
                     let r = &w.rscs[p];

@@ -19,6 +19,10 @@ pub(super) fn colocation_nodes(w: &Working, primary: usize, role: Option<Role>) 
             for &i in instances {
                 let prims = w.primitives(i);
                 let first = prims.first().copied().unwrap_or(i);
+                // A blocked (failed, frozen) instance is nothing to be placed with.
+                if prims.iter().any(|&p| w.rscs[p].blocked) {
+                    continue;
+                }
                 if let Some(n) = w.rscs[first].next_node
                     && wanted(w.rscs[first].next_role)
                     && !out.contains(&n)
