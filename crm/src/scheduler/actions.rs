@@ -202,9 +202,18 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
-    // A stop waits for the stops of what is ordered after it (symmetric orders); when one of
-    // those cannot run (blocked, unmanaged), neither can this stop.
-    for (f, t, _, _, _) in &pairs {
+    // A stop waits for the stops of what is ordered after it (symmetric orders) and of what
+    // an explicit stop-then-stop order puts first; when one of those cannot run (blocked,
+    // unmanaged), neither can this stop.
+    let mut stop_waits: Vec<(usize, usize)> = pairs.iter().map(|p| (p.0, p.1)).collect();
+    for o in &cluster.orders {
+        if o.kind == OrderKind::Mandatory && o.first_action == "stop" && o.then_action == "stop" {
+            if let (Some(f), Some(t)) = (find(w, &o.first), find(w, &o.then)) {
+                stop_waits.push((t, f));
+            }
+        }
+    }
+    for (f, t) in &stop_waits {
         let then_stuck = w.primitives(*t).iter().any(|&p| {
             let r = &w.rscs[p];
             !r.running.is_empty() && (r.blocked || !r.managed)
