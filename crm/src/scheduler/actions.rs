@@ -207,10 +207,12 @@ fn orders(w: &mut Working, cluster: &Cluster) {
     // unmanaged), neither can this stop.
     let mut stop_waits: Vec<(usize, usize)> = pairs.iter().map(|p| (p.0, p.1)).collect();
     for o in &cluster.orders {
-        if o.kind == OrderKind::Mandatory && o.first_action == "stop" && o.then_action == "stop" {
-            if let (Some(f), Some(t)) = (find(w, &o.first), find(w, &o.then)) {
-                stop_waits.push((t, f));
-            }
+        if o.kind == OrderKind::Mandatory
+            && o.first_action == "stop"
+            && o.then_action == "stop"
+            && let (Some(f), Some(t)) = (find(w, &o.first), find(w, &o.then))
+        {
+            stop_waits.push((t, f));
         }
     }
     for (f, t) in &stop_waits {
