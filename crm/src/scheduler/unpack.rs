@@ -35,7 +35,8 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
             ..NodeInfo::default()
         };
         // With fencing, unseen nodes are unclean until their status says otherwise.
-        if startup_fencing && stonith_flag && n.kind != "ping" {
+        // (Remote nodes are not handled in this part: they are never fenced here.)
+        if startup_fencing && stonith_flag && n.kind == "member" {
             info.unclean = true;
             info.unclean_reason = Some("node is unclean".into());
         }
