@@ -36,7 +36,7 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         };
         // With fencing, unseen nodes are unclean until their status says otherwise.
         // (Remote nodes are not handled in this part: they are never fenced here.)
-        if startup_fencing && stonith_flag && n.kind == "member" {
+        if startup_fencing && stonith_flag && !matches!(n.kind.as_str(), "ping" | "remote") {
             info.unclean = true;
             info.unclean_reason = Some("node is unclean".into());
         }
