@@ -7,7 +7,7 @@ use roxmltree::{Document, Node as XNode};
 use crate::error::CibError;
 use crate::model::{
     Attrs, Cluster, Colocation, Location, Node, OpDef, Order, OrderKind, Primitive, Resource,
-    ResourceKind, Role, Rule, Score, Term, is_true, parse_interval_ms,
+    ResourceKind, Role, Rule, Score, Term, TicketDep, is_true, parse_interval_ms,
 };
 
 /// Meta attributes that old CIBs put among the instance attributes (Pacemaker 2.1 still reads
@@ -103,6 +103,15 @@ pub fn parse(text: &str) -> Result<Cluster, CibError> {
     }
     if let Some(st) = child(root, "status") {
         cluster.status = status::parse(st)?;
+        if let Some(t) = child(st, "tickets") {
+            for ts in children(t, "ticket_state") {
+                let usable = ts.attribute("granted").is_some_and(is_true)
+                    && !ts.attribute("standby").is_some_and(is_true);
+                cluster
+                    .ticket_granted
+                    .insert(ts.attribute("id").unwrap_or("").to_string(), usable);
+            }
+        }
     }
     Ok(cluster)
 }
@@ -248,6 +257,18 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
                     score: score("score")?.unwrap_or(Score::ZERO),
                     rsc_role: c.attribute("rsc-role").and_then(Role::parse),
                     with_role: c.attribute("with-rsc-role").and_then(Role::parse),
+                });
+            }
+            "rsc_ticket" => {
+                let (Some(rsc), Some(ticket)) = (c.attribute("rsc"), c.attribute("ticket")) else {
+                    continue;
+                };
+                cluster.tickets.push(TicketDep {
+                    id: id.clone(),
+                    rsc: rsc.to_string(),
+                    ticket: ticket.to_string(),
+                    loss_policy: c.attribute("loss-policy").unwrap_or("stop").to_string(),
+                    rsc_role: c.attribute("rsc-role").and_then(Role::parse),
                 });
             }
             "rsc_order" => {

@@ -28,6 +28,10 @@ pub struct Cluster {
     pub colocations: Vec<Colocation>,
     /// Orders.
     pub orders: Vec<Order>,
+    /// `rsc_ticket`: resources that may run only while a ticket is granted.
+    pub tickets: Vec<TicketDep>,
+    /// Ticket states from the status: id → usable (granted and not standby).
+    pub ticket_granted: BTreeMap<String, bool>,
     /// `rsc_defaults` meta attributes.
     pub rsc_defaults: Attrs,
     /// `op_defaults`.
@@ -184,6 +188,21 @@ pub struct Colocation {
     pub rsc_role: Option<Role>,
     /// `with-rsc-role`.
     pub with_role: Option<Role>,
+}
+
+/// `rsc_ticket`.
+#[derive(Debug, Clone)]
+pub struct TicketDep {
+    /// `id`.
+    pub id: String,
+    /// `rsc`.
+    pub rsc: String,
+    /// `ticket`.
+    pub ticket: String,
+    /// `loss-policy` (stop, demote, fence, freeze).
+    pub loss_policy: String,
+    /// `rsc-role`.
+    pub rsc_role: Option<Role>,
 }
 
 /// How binding an order is.

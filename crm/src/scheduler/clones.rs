@@ -214,6 +214,16 @@ fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) ->
             score = score + loc.score;
         }
     }
+    // A ticket required for the Promoted role (or lost with loss-policy demote).
+    for t in &cluster.tickets {
+        let needed = t.rsc_role == Some(Role::Promoted) || t.loss_policy == "demote";
+        if t.rsc == w.rscs[clone].base
+            && needed
+            && cluster.ticket_granted.get(&t.ticket) != Some(&true)
+        {
+            score = Score::NEG_INF;
+        }
+    }
     for c in &cluster.colocations {
         // The Unpromoted role kept with something: instances there may not be promoted.
         if c.rsc == w.rscs[clone].base && c.rsc_role == Some(Role::Unpromoted) {

@@ -92,6 +92,23 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
             s[i] = Score::NEG_INF;
         }
     }
+    // Without its ticket a resource may not run (loss-policy freeze: only where it runs).
+    for &r in &chain {
+        for t in &cluster.tickets {
+            if !named(w, r, &t.rsc)
+                || cluster.ticket_granted.get(&t.ticket) == Some(&true)
+                || t.rsc_role == Some(Role::Promoted)
+            {
+                continue;
+            }
+            for (node, x) in s.iter_mut().enumerate() {
+                let here = w.rscs[idx].running.iter().any(|&(n, _)| n == node);
+                if t.loss_policy != "freeze" || !here {
+                    *x = Score::NEG_INF;
+                }
+            }
+        }
+    }
     if let RscKind::Primitive { .. } = w.rscs[idx].kind
         && w.rscs[idx].managed
         && w.rscs[idx].running.len() == 1
