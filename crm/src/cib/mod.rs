@@ -71,11 +71,16 @@ pub fn parse(text: &str) -> Result<Cluster, CibError> {
             for set in children(n, "instance_attributes") {
                 attrs.extend(nvpairs(set));
             }
+            let mut utilization = Attrs::new();
+            for set in children(n, "utilization") {
+                utilization.extend(nvpairs(set));
+            }
             cluster.nodes.push(Node {
                 id,
                 uname,
                 kind: n.attribute("type").unwrap_or("member").to_string(),
                 attrs,
+                utilization,
             });
         }
     }
@@ -159,11 +164,16 @@ fn resource(r: XNode<'_, '_>) -> Result<Option<Resource>, CibError> {
             }
         }
     }
+    let mut utilization = Attrs::new();
+    for set in children(r, "utilization") {
+        utilization.extend(nvpairs(set));
+    }
     Ok(Some(Resource {
         id: attr(r, "id")?.to_string(),
         kind,
         meta,
         legacy_master: tag == "master",
+        utilization,
     }))
 }
 

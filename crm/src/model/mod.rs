@@ -57,6 +57,8 @@ pub struct Node {
     pub kind: String,
     /// Permanent node attributes (`instance_attributes`), e.g. `standby`.
     pub attrs: Attrs,
+    /// `utilization`: capacities.
+    pub utilization: Attrs,
 }
 
 /// What a resource is.
@@ -81,6 +83,8 @@ pub struct Resource {
     pub meta: Attrs,
     /// `master` (legacy promotable clone tag).
     pub legacy_master: bool,
+    /// `utilization`: what it needs of a node's capacities.
+    pub utilization: Attrs,
 }
 
 /// A primitive's agent and operations.

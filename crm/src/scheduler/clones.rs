@@ -109,7 +109,13 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 continue;
             };
             let s = inst_scores(w, inst);
-            if s[cur].0 >= 0 && w.nodes[cur].available() && per_node[cur] < optimal {
+            let need = super::utilization::need_of(w, inst);
+            if s[cur].0 >= 0
+                && w.nodes[cur].available()
+                && per_node[cur] < optimal
+                && super::utilization::fits(w, cur, &need)
+            {
+                super::utilization::consume(w, cur, &need);
                 chosen[k] = Some(cur);
                 per_node[cur] += 1;
                 placed += 1;
@@ -120,9 +126,14 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 continue;
             }
             let s = inst_scores(w, inst);
+            let need = super::utilization::need_of(w, inst);
             let mut best: Option<usize> = None;
             for node in 0..n {
-                if s[node].0 < 0 || !w.nodes[node].available() || per_node[node] >= node_max {
+                if s[node].0 < 0
+                    || !w.nodes[node].available()
+                    || per_node[node] >= node_max
+                    || !super::utilization::fits(w, node, &need)
+                {
                     continue;
                 }
                 best = match best {
@@ -146,6 +157,7 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 };
             }
             if let Some(b) = best {
+                super::utilization::consume(w, b, &need);
                 chosen[k] = Some(b);
                 per_node[b] += 1;
                 placed += 1;

@@ -184,6 +184,7 @@ fn unreachable_rsc(lrm: &LrmResource) -> super::working::Rsc {
         start_blocked: None,
         extra_stops: Vec::new(),
         stop_blocked: false,
+        utilization: Default::default(),
     }
 }
 

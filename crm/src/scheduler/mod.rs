@@ -10,6 +10,7 @@ mod clones;
 mod history;
 mod placement;
 mod unpack;
+mod utilization;
 mod working;
 
 use crate::model::Cluster;

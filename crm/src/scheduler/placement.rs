@@ -5,6 +5,7 @@
 use crate::model::{Cluster, Role, Score};
 
 use super::clones;
+use super::utilization;
 use super::working::{RscKind, Working};
 
 /// Per-node scores.
@@ -248,24 +249,38 @@ fn dependents_influence(w: &Working, cluster: &Cluster, idx: usize, scores: &mut
 
 /// Pick the best node: highest score, then fewest resources assigned, then the current node,
 /// then name.
-pub(super) fn best_node(w: &Working, scores: &Scores, current: Option<usize>) -> Option<usize> {
+pub(super) fn best_node(
+    w: &Working,
+    scores: &Scores,
+    current: Option<usize>,
+    need: &utilization::Need,
+) -> Option<usize> {
     let mut best: Option<usize> = None;
     for (n, s) in scores.iter().enumerate() {
-        if s.0 < 0 || !w.nodes[n].available() {
+        if s.0 < 0 || !w.nodes[n].available() || !utilization::fits(w, n, need) {
             continue;
         }
         best = match best {
             None => Some(n),
             Some(b) => {
                 // Ties go to the node with fewer resources assigned, then the current one.
+                let minimal = w.placement_strategy == "minimal";
                 let key = |m: usize| {
                     (
                         scores[m],
-                        std::cmp::Reverse(w.nodes[m].assigned),
+                        std::cmp::Reverse(if minimal { 0 } else { w.nodes[m].assigned }),
                         std::cmp::Reverse(current != Some(m)),
                     )
                 };
-                if key(n) > key(b) || (key(n) == key(b) && w.nodes[n].uname < w.nodes[b].uname) {
+                let by_capacity = utilization::compare_left(w, n, b);
+                let better = scores[n] > scores[b]
+                    || (scores[n] == scores[b] && by_capacity.is_gt())
+                    || (scores[n] == scores[b] && by_capacity.is_eq() && key(n) > key(b));
+                if better
+                    || (key(n) == key(b)
+                        && by_capacity.is_eq()
+                        && w.nodes[n].uname < w.nodes[b].uname)
+                {
                     Some(n)
                 } else {
                     Some(b)
@@ -301,10 +316,11 @@ pub(super) fn assign(w: &mut Working, cluster: &Cluster, idx: usize, busy: &mut 
 pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores: &Scores) {
     let current = w.current_node(w.primitives(idx)[0..].first().copied().unwrap_or(idx));
     let disabled = w.target_role(idx) == Some(Role::Stopped) || w.stop_all;
+    let need = utilization::need_of(w, idx);
     let chosen = if disabled {
         None
     } else {
-        best_node(w, scores, current)
+        best_node(w, scores, current, &need)
     };
     let members = match &w.rscs[idx].kind {
         RscKind::Group(m) => m.clone(),
@@ -328,6 +344,7 @@ pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores:
     }
     if let Some(n) = chosen {
         w.nodes[n].assigned += 1;
+        utilization::consume(w, n, &need);
     }
     if matches!(w.rscs[idx].kind, RscKind::Group(_)) {
         w.rscs[idx].next_node = chosen;

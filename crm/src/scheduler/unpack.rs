@@ -25,6 +25,10 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
             .unwrap_or("reboot")
             .replace("poweroff", "off"),
         now,
+        placement_strategy: cluster
+            .option("placement-strategy")
+            .unwrap_or("default")
+            .to_string(),
         ..Working::default()
     };
     let startup_fencing = cluster.flag("startup-fencing", true);
@@ -32,6 +36,7 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         let mut info = NodeInfo {
             uname: n.uname.clone(),
             attrs: n.attrs.clone(),
+            capacity: numbers(&n.utilization),
             ..NodeInfo::default()
         };
         // With fencing, unseen nodes are unclean until their status says otherwise.
@@ -87,6 +92,13 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
     }
     history::unpack_all(&mut w, cluster);
     w
+}
+
+fn numbers(attrs: &Attrs) -> std::collections::BTreeMap<String, i64> {
+    attrs
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.trim().parse().ok()?)))
+        .collect()
 }
 
 fn any_stonith(rs: &[Resource]) -> bool {
@@ -188,6 +200,7 @@ fn blank(id: String, base: String, kind: RscKind, parent: Option<usize>, meta: A
         start_blocked: None,
         extra_stops: Vec::new(),
         stop_blocked: false,
+        utilization: Default::default(),
     }
 }
 
@@ -211,6 +224,7 @@ pub(super) fn add(
     w.rscs
         .push(blank(id, r.id.clone(), placeholder, parent, meta.clone()));
     w.rscs[idx].instance = instance;
+    w.rscs[idx].utilization = numbers(&r.utilization);
     let kind = match &r.kind {
         ResourceKind::Primitive(p) => RscKind::Primitive {
             class: p.class.clone(),

@@ -32,6 +32,8 @@ pub struct NodeInfo {
     pub fenced: bool,
     /// Has a `node_state` entry.
     pub seen: bool,
+    /// Capacity left (`utilization`), as placement-strategy sees it.
+    pub capacity: BTreeMap<String, i64>,
 }
 
 impl NodeInfo {
@@ -130,6 +132,8 @@ pub struct Rsc {
     pub start_blocked: Option<String>,
     /// Nodes it must also be stopped on (multiply active).
     pub extra_stops: Vec<usize>,
+    /// What it needs of a node's capacities.
+    pub utilization: BTreeMap<String, i64>,
     /// Its stop cannot run (something that must stop first cannot).
     pub stop_blocked: bool,
 }
@@ -163,6 +167,8 @@ pub struct Working {
     pub fencing: Vec<(usize, String)>,
     /// "Now", seconds since the epoch.
     pub now: i64,
+    /// `placement-strategy` (default, utilization, minimal, balanced).
+    pub placement_strategy: String,
 }
 
 impl Working {
