@@ -329,6 +329,15 @@ fn unpack_resource(w: &mut Working, rsc: usize, node: usize, lrm: &LrmResource) 
                 }
             }
             Outcome::Soft(r) | Outcome::Hard(r) | Outcome::Fatal(r) => {
+                // A failure older than failure-timeout has expired: it no longer counts.
+                let timeout_s = w
+                    .meta(rsc, "failure-timeout")
+                    .and_then(parse_interval_ms)
+                    .unwrap_or(0) as i64
+                    / 1000;
+                if timeout_s > 0 && op.last_rc_change.is_some_and(|t| t + timeout_s <= w.now) {
+                    continue;
+                }
                 let sev = outcome(&op.operation, op.interval_ms, op.rc, op.op_status, expected);
                 let mut configured = configured_on_fail(w, rsc, &op.operation, op.interval_ms);
                 // on-fail=ignore covers what the agent reports, not the executor's own hard
