@@ -287,7 +287,7 @@ fn promote(w: &mut Working, cluster: &Cluster, clone: usize, instances: &[usize]
         return;
     };
     let limit = match w.target_role(clone) {
-        Some(Role::Unpromoted | Role::Stopped | Role::Started) => 0,
+        Some(Role::Unpromoted | Role::Stopped) => 0,
         _ => promoted_max,
     };
     let mut cands: Vec<(Score, bool, usize, usize)> = Vec::new();
