@@ -308,7 +308,9 @@ fn clone_body(
             let _ = writeln!(out, "{pad}* {label}: [ {} ]", names.join(" "));
         }
     }
-    if !unique {
+    // (A clone with no instance configured, clone-max=0, lists no stopped nodes.)
+    let configured = instances.iter().any(|&i| !w.rscs[i].orphan);
+    if !unique && configured {
         let base = &w.rscs[clone].base;
         let mut stopped = Vec::new();
         for (i, n) in w.nodes.iter().enumerate() {

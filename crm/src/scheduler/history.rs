@@ -73,6 +73,10 @@ fn find_or_orphan(
         .filter(|&i| w.rscs[i].base == base && matches!(w.rscs[i].kind, RscKind::Primitive { .. }))
         .collect();
     if candidates.is_empty() {
+        // An instance of a clone that has none configured (clone-max=0): an orphaned instance.
+        if let Some(clone) = clone_of_child(w, cluster, base) {
+            return Some(add_instance_orphan(w, lrm, clone, base, node));
+        }
         return Some(add_orphan(w, lrm));
     }
     let Some(clone) = w.clone_ancestor(candidates[0]) else {
@@ -116,14 +120,58 @@ fn find_or_orphan(
         }
     }
     // More active copies than clone-max: an orphaned instance.
+    Some(add_instance_orphan(w, lrm, clone, base, node))
+}
+
+/// The clone (in the arena) whose configured child is `base`.
+fn clone_of_child(w: &Working, cluster: &Cluster, base: &str) -> Option<usize> {
+    fn find(rs: &[crate::model::Resource], base: &str) -> Option<String> {
+        rs.iter().find_map(|r| match &r.kind {
+            crate::model::ResourceKind::Clone(inner) if inner.id == base => Some(r.id.clone()),
+            crate::model::ResourceKind::Group(m) => find(m, base),
+            _ => None,
+        })
+    }
+    let id = find(&cluster.resources, base)?;
+    (0..w.rscs.len())
+        .find(|&i| w.rscs[i].base == id && matches!(w.rscs[i].kind, RscKind::Clone { .. }))
+}
+
+/// An orphaned instance under `clone`: one active here already, or an inactive one, or a
+/// new one numbered after the others.
+fn add_instance_orphan(
+    w: &mut Working,
+    lrm: &LrmResource,
+    clone: usize,
+    base: &str,
+    node: usize,
+) -> usize {
+    let RscKind::Clone { instances, .. } = &w.rscs[clone].kind else {
+        return add_orphan(w, lrm);
+    };
+    let orphans: Vec<usize> = instances
+        .iter()
+        .copied()
+        .filter(|&i| w.rscs[i].orphan)
+        .collect();
+    let count = instances.len();
+    if let Some(&i) = orphans
+        .iter()
+        .find(|&&i| w.rscs[i].running.iter().any(|&(n, _)| n == node))
+        .or_else(|| orphans.iter().find(|&&i| w.rscs[i].running.is_empty()))
+    {
+        return i;
+    }
     let idx = add_orphan(w, lrm);
-    w.rscs[idx].id = format!("{base}:{}", candidates.len());
+    w.tops.retain(|&t| t != idx);
+    w.rscs[idx].id = format!("{base}:{count}");
     w.rscs[idx].parent = Some(clone);
     w.rscs[idx].base = base.to_string();
+    w.rscs[idx].instance = Some(count);
     if let RscKind::Clone { instances, .. } = &mut w.rscs[clone].kind {
         instances.push(idx);
     }
-    Some(idx)
+    idx
 }
 
 fn add_orphan(w: &mut Working, lrm: &LrmResource) -> usize {
