@@ -279,6 +279,15 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                         w.rscs[p].start_blocked =
                             Some(if label.starts_with("clone-one-or-more:") {
                                 format!("unrunnable {label}")
+                            } else if staying
+                                && w.primitives(f).iter().any(|&q| {
+                                    w.rscs[q].next_node.is_some()
+                                        && w.rscs[q].start_blocked.is_some()
+                                })
+                            {
+                                // `first` is placed but cannot start: a running `then` stops
+                                // as required by it.
+                                format!("required {} {label}", w.rscs[f].id)
                             } else {
                                 format!("unrunnable {} {label}", w.rscs[f].id)
                             });
