@@ -280,13 +280,14 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                             Some(if label.starts_with("clone-one-or-more:") {
                                 format!("unrunnable {label}")
                             } else if staying
-                                && w.primitives(f).iter().any(|&q| {
-                                    w.rscs[q].next_node.is_some()
-                                        && w.rscs[q].start_blocked.is_some()
-                                })
+                                && (!matches!(w.rscs[f].kind, RscKind::Clone { .. })
+                                    || w.primitives(f).iter().any(|&q| {
+                                        w.rscs[q].next_node.is_some()
+                                            && w.rscs[q].start_blocked.is_some()
+                                    }))
                             {
-                                // `first` is placed but cannot start: a running `then` stops
-                                // as required by it.
+                                // A running `then` stops as required by `first` (a clone that
+                                // is simply not placed is "unrunnable" instead).
                                 format!("required {} {label}", w.rscs[f].id)
                             } else {
                                 format!("unrunnable {} {label}", w.rscs[f].id)
