@@ -54,6 +54,13 @@ pub enum Command {
         #[command(subcommand)]
         command: FenceCommand,
     },
+    /// Cluster resource manager (Pacemaker-compatible): simulate what the scheduler does
+    /// with a cluster's configuration and status.
+    Crm {
+        /// What to do.
+        #[command(subcommand)]
+        command: CrmCommand,
+    },
     /// Administration: database, configuration and fencing.
     Manage {
         /// What to manage.
@@ -240,4 +247,16 @@ mod tests {
             assert!(matches!(cli.command, Command::Serve));
         }
     }
+}
+
+/// `lifeboat crm …`.
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Run the scheduler on a CIB and print the current status, the transition summary and
+    /// the revised status, in the format of Pacemaker 2.1.5's `crm_simulate --simulate`.
+    Simulate {
+        /// The CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+        #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
+        xml_file: PathBuf,
+    },
 }

@@ -11,6 +11,7 @@
 mod cli;
 mod config;
 mod connections;
+mod crm;
 mod faults;
 mod fence;
 mod keystone;

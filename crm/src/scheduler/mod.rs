@@ -1,0 +1,42 @@
+//! The scheduler: a pure function from (configuration, status, now) to the actions that
+//! bring the cluster where it should be, following Pacemaker 2.1.5's rules.
+//!
+//! The stages are Pacemaker's: unpack the node states and each resource's current role from
+//! its operation history (`unpack`), fence the nodes that need it, assign each resource to a
+//! node (`placement`, `clones`), then derive the actions and their order (`actions`).
+
+mod actions;
+mod clones;
+mod history;
+mod placement;
+mod unpack;
+mod utilization;
+mod working;
+
+use crate::model::Cluster;
+
+pub use actions::{Change, Verb, revised};
+pub use working::{NodeInfo, Rsc, RscKind, Working};
+
+/// The scheduler's result: the working set after assignment (current and next state of every
+/// resource), the fencing decisions and the summary of changes.
+#[derive(Debug)]
+pub struct Transition {
+    /// Nodes and resources, current and next.
+    pub working: Working,
+    /// What changes, in CIB order (the "Transition Summary").
+    pub changes: Vec<Change>,
+}
+
+/// Run the scheduler. `now` is seconds since the epoch (the CIB's `execution-date` wins when
+/// present, as in Pacemaker).
+pub fn schedule(cluster: &Cluster, now: i64) -> Transition {
+    let now = cluster.execution_date.unwrap_or(now);
+    let mut w = unpack::unpack(cluster, now);
+    placement::assign_all(&mut w, cluster);
+    let changes = actions::plan(&mut w, cluster);
+    Transition {
+        working: w,
+        changes,
+    }
+}
