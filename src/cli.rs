@@ -54,6 +54,13 @@ pub enum Command {
         #[command(subcommand)]
         command: FenceCommand,
     },
+    /// Cluster resource manager (Pacemaker-compatible): simulate what the scheduler does
+    /// with a cluster's configuration and status.
+    Crm {
+        /// What to do.
+        #[command(subcommand)]
+        command: CrmCommand,
+    },
     /// Administration: database, configuration and fencing.
     Manage {
         /// What to manage.
@@ -226,4 +233,16 @@ mod tests {
             assert!(matches!(cli.command, Command::Serve));
         }
     }
+}
+
+/// `lifeboat crm …`.
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Check a CIB as Pacemaker's `crm_verify --xml-file` does: print nothing and exit 0 when
+    /// it is usable, else name each element, id and attribute at fault and exit 1.
+    Verify {
+        /// The CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+        #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
+        xml_file: PathBuf,
+    },
 }

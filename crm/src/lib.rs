@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod scheduler;
+pub mod verify;
 
 pub use error::CibError;
 pub use model::{Cluster, Score};

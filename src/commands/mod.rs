@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod crm;
 mod fence;
 mod manage;
 mod monitors;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Monitors => monitors::run(&cli.config, monitors::Agents::ALL).await,
         Command::Manage { command } => manage::run(&cli.config, command).await,
         Command::Fence { command } => fence::run_device(command).await,
+        Command::Crm { command } => crm::run(command),
     };
     match result {
         Ok(code) => code,
