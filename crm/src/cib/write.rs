@@ -179,7 +179,7 @@ fn operation(w: &mut Xml, rsc: &str, op: &OpDef) {
 
 /// A duration in the shortest of Pacemaker's spellings that keeps it exact.
 pub fn duration(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

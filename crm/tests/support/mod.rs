@@ -39,10 +39,12 @@ pub fn crm_verify(xml: &str) -> Result<(), String> {
         .lines()
         .filter(|l| l.contains("warning:") || l.contains("error:"))
         .filter(|l| {
-            !(l.contains("warning: Scheduling node ") && l.ends_with(" for fencing"))
-                && !l.contains(
-                    "warning: Fencing and resource management disabled due to lack of quorum",
-                )
+            let startup_fencing =
+                l.contains("warning: Scheduling node ") && l.ends_with(" for fencing");
+            let no_quorum_yet = l.contains(
+                "warning: Fencing and resource management disabled due to lack of quorum",
+            );
+            !startup_fencing && !no_quorum_yet
         })
         .collect();
     if !text.contains("Warnings found") || !unexpected.is_empty() {
