@@ -12,6 +12,7 @@ pub mod model;
 pub mod output;
 pub mod scheduler;
 pub mod verify;
+pub mod yaml;
 
 pub use error::CibError;
 pub use model::{Cluster, Score};
