@@ -7,6 +7,7 @@
 //! No I/O here (like `lifeboat-core`): the binary reads files and prints.
 
 pub mod cib;
+pub mod convert;
 pub mod error;
 pub mod model;
 pub mod output;

@@ -10,6 +10,7 @@
 
 mod cli;
 mod config;
+mod crm_config;
 mod fence;
 mod keystone;
 mod monitors;
