@@ -120,6 +120,8 @@ struct Known {
     templated: BTreeSet<String>,
     /// Bundles make their own (remote) nodes, whose names are not listed.
     has_bundles: bool,
+    /// The resource pairs that the resource sets of orders stand for.
+    set_orders: Vec<crate::model::Order>,
 }
 
 /// Every problem found, in document order.

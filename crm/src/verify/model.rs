@@ -133,7 +133,7 @@ pub(super) fn check(cluster: &Cluster, known: &Known) -> Vec<VerifyError> {
             }
         }
     }
-    if orders_ok && let Some(cycle) = super::order::find_cycle(cluster) {
+    if orders_ok && let Some(cycle) = super::order::find_cycle(cluster, &known.set_orders) {
         problems.push(cycle);
     }
     problems

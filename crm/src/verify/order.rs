@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::VerifyError;
 use super::model::walk;
-use crate::model::{Cluster, OrderKind, Resource, ResourceKind};
+use crate::model::{Cluster, Order, OrderKind, Resource, ResourceKind};
 
 const ACTIONS: &[&str] = &["start", "stop", "promote", "demote"];
 
@@ -63,8 +63,10 @@ fn inverse(action: &str) -> Option<&'static str> {
     }
 }
 
-/// The first cycle found, as an error naming an order on it.
-pub(super) fn find_cycle(cluster: &Cluster) -> Option<VerifyError> {
+/// The first cycle found, as an error naming an order on it. `set_orders` are the pairs that
+/// resource sets in the CIB's orders stand for (the model does not hold sets).
+pub(super) fn find_cycle(cluster: &Cluster, set_orders: &[Order]) -> Option<VerifyError> {
+    let orders: Vec<&Order> = cluster.orders.iter().chain(set_orders).collect();
     let mut g = Graph::default();
     let mut collections: HashMap<&str, bool> = HashMap::new();
     for top in &cluster.resources {
@@ -112,7 +114,7 @@ pub(super) fn find_cycle(cluster: &Cluster) -> Option<VerifyError> {
             }
         });
     }
-    for (i, o) in cluster.orders.iter().enumerate() {
+    for (i, o) in orders.iter().enumerate() {
         if o.kind != OrderKind::Mandatory {
             continue;
         }
@@ -131,7 +133,7 @@ pub(super) fn find_cycle(cluster: &Cluster) -> Option<VerifyError> {
     let mut cycle: Vec<&str> = points.iter().map(|&p| g.names[p].as_str()).collect();
     cycle.push(&g.names[points[0]]);
     Some(VerifyError::OrderCycle {
-        id: cluster.orders[closing].id.clone(),
+        id: orders[closing].id.clone(),
         attribute: "then",
         cycle: cycle.join(" -> "),
     })

@@ -220,6 +220,25 @@ fn an_order_cycle_without_groups_names_the_order_that_closes_it() {
 }
 
 #[test]
+fn an_order_cycle_through_a_resource_set_is_found() {
+    let cib = with(
+        "</constraints>",
+        r#"<rsc_order id="set-order"><resource_set id="set-order-0"><resource_ref id="api"/><resource_ref id="galera-clone"/></resource_set></rsc_order></constraints>"#,
+    );
+    let text = verify_cib(&cib)
+        .err()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    assert!(text.contains("cycle"), "{text}");
+    // Without the sequence inside the set, nothing waits for anything.
+    let loose = cib.replace(
+        r#"<resource_set id="set-order-0">"#,
+        r#"<resource_set id="set-order-0" sequential="false">"#,
+    );
+    assert!(verify_cib(&loose).is_ok(), "{:?}", verify_cib(&loose).err());
+}
+
+#[test]
 fn optional_and_asymmetric_orders_make_no_cycle() {
     // Optional orders only order what happens anyway: a loop of them is not a deadlock.
     let cib = with(

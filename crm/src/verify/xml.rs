@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use roxmltree::{Document, Node as XNode};
 
 use super::{Known, VerifyError};
-use crate::model::Score;
+use crate::model::{Order, OrderKind, Score, is_true};
 
 /// Elements whose `id` is not an XML ID in Pacemaker's schema: node ids are free text, the
 /// others are references.
@@ -92,5 +92,57 @@ pub(super) fn check(doc: &Document<'_>) -> (Vec<VerifyError>, Known) {
             });
         }
     }
+    for o in config.descendants().filter(|e| e.has_tag_name("rsc_order")) {
+        set_orders(o, &mut known.set_orders);
+    }
     (problems, known)
+}
+
+/// The pairs a `rsc_order` with resource sets stands for: within a sequential set each member
+/// waits for the one before, and every member of a set waits for every member of the set
+/// before it. Only mandatory orders matter for cycles.
+fn set_orders(o: XNode<'_, '_>, out: &mut Vec<Order>) {
+    let mandatory = match o.attribute("kind") {
+        Some(kind) => kind == "Mandatory",
+        None => o.attribute("score").is_none_or(|s| s != "0"),
+    };
+    if !mandatory {
+        return;
+    }
+    let id = o.attribute("id").unwrap_or("?");
+    let symmetrical = o.attribute("symmetrical").is_none_or(is_true);
+    let mut pair = |(first, first_action): (&str, &str), (then, then_action): (&str, &str)| {
+        out.push(Order {
+            id: id.into(),
+            first: first.into(),
+            then: then.into(),
+            first_action: first_action.into(),
+            then_action: then_action.into(),
+            kind: OrderKind::Mandatory,
+            symmetrical,
+        });
+    };
+    let mut previous: Vec<(&str, &str)> = Vec::new();
+    for set in o.children().filter(|c| c.has_tag_name("resource_set")) {
+        let action = set.attribute("action").unwrap_or("start");
+        let members: Vec<(&str, &str)> = set
+            .children()
+            .filter(|c| c.has_tag_name("resource_ref"))
+            .filter_map(|r| r.attribute("id"))
+            .map(|m| (m, action))
+            .collect();
+        if set.attribute("sequential").is_none_or(is_true) {
+            for w in members.windows(2) {
+                pair(w[0], w[1]);
+            }
+        }
+        for &first in &previous {
+            for &then in &members {
+                pair(first, then);
+            }
+        }
+        if !members.is_empty() {
+            previous = members;
+        }
+    }
 }
