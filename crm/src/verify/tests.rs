@@ -158,6 +158,26 @@ fn table() -> Vec<(&'static str, String, Vec<&'static str>)> {
             ],
         ),
         (
+            "misspelt order kind",
+            with(r#"kind="Mandatory""#, r#"kind="Mandatroy""#),
+            vec![
+                r#"<rsc_order id="vip-then-api">"#,
+                r#"kind="Mandatroy""#,
+                "not an order kind",
+            ],
+        ),
+        (
+            "misspelt role",
+            with(
+                r#"score="INFINITY"/>"#,
+                r#"score="INFINITY" with-rsc-role="Primary"/>"#,
+            ),
+            vec![
+                r#"<rsc_colocation id="api-with-vip">"#,
+                r#"with-rsc-role="Primary""#,
+            ],
+        ),
+        (
             "duplicate resource id",
             with(r#"<primitive id="glance""#, r#"<primitive id="keystone""#),
             vec![r#"<primitive id="keystone">"#, "already used"],

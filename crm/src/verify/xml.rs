@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use roxmltree::{Document, Node as XNode};
 
 use super::{Known, VerifyError};
+use crate::error::CibError;
 use crate::model::{Order, OrderKind, Score, is_true};
 
 /// Elements whose `id` is not an XML ID in Pacemaker's schema: node ids are free text, the
@@ -78,6 +79,19 @@ pub(super) fn check(doc: &Document<'_>) -> (Vec<VerifyError>, Known) {
                 value: value.into(),
             });
         }
+        for (attribute, allowed, why) in enumerated(tag) {
+            if let Some(value) = e.attribute(*attribute)
+                && !allowed.contains(&value)
+            {
+                problems.push(VerifyError::Read(CibError::InvalidAttribute {
+                    element: tag.into(),
+                    id: id.into(),
+                    attribute: (*attribute).into(),
+                    value: value.into(),
+                    why,
+                }));
+            }
+        }
         if tag == "resource_ref"
             && let Some(target) = e.attribute("id")
             && !known.referable.contains(target)
@@ -96,6 +110,39 @@ pub(super) fn check(doc: &Document<'_>) -> (Vec<VerifyError>, Known) {
         set_orders(o, &mut known.set_orders);
     }
     (problems, known)
+}
+
+const ROLES: &[&str] = &[
+    "Stopped",
+    "Started",
+    "Unpromoted",
+    "Promoted",
+    "Slave",
+    "Master",
+];
+const ACTIONS: &[&str] = &["start", "stop", "promote", "demote"];
+
+/// Attributes with a fixed set of values that the reader would otherwise take for their
+/// default (a misspelt order kind would silently become Mandatory).
+fn enumerated(tag: &str) -> &'static [(&'static str, &'static [&'static str], &'static str)] {
+    match tag {
+        "rsc_location" => &[("role", ROLES, "not a role")],
+        "rsc_colocation" => &[
+            ("rsc-role", ROLES, "not a role"),
+            ("with-rsc-role", ROLES, "not a role"),
+        ],
+        "rsc_order" => &[
+            (
+                "kind",
+                &["Mandatory", "Optional", "Serialize"],
+                "not an order kind",
+            ),
+            ("first-action", ACTIONS, "not an action"),
+            ("then-action", ACTIONS, "not an action"),
+        ],
+        "op" => &[("role", ROLES, "not a role")],
+        _ => &[],
+    }
 }
 
 /// The pairs a `rsc_order` with resource sets stands for: within a sequential set each member
