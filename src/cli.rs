@@ -259,4 +259,49 @@ pub enum CrmCommand {
         #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
         xml_file: PathBuf,
     },
+    /// Check a cluster description as Pacemaker's `crm_verify --xml-file` does: print nothing
+    /// and exit 0 when it is usable, else name each element, id and attribute at fault and
+    /// exit 1.
+    Verify {
+        /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+        #[arg(
+            long = "xml-file",
+            short = 'x',
+            value_name = "PATH",
+            group = "crm_input"
+        )]
+        xml_file: Option<PathBuf>,
+        /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
+        #[arg(long = "yaml-file", value_name = "PATH", group = "crm_input")]
+        yaml_file: Option<PathBuf>,
+    },
+    /// Cluster descriptions: convert between the CIB and the YAML format.
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: CrmConfigCommand,
+    },
+}
+
+/// `lifeboat crm config …`.
+#[derive(Debug, Subcommand)]
+pub enum CrmConfigCommand {
+    /// Read a cluster description (CIB XML or Lifeboat YAML, told apart by content), check it
+    /// as `crm verify` does, and print it in the other format (or the same one, normalised).
+    Export {
+        /// The description to read.
+        file: PathBuf,
+        /// The format to print.
+        #[arg(long = "as", value_name = "FORMAT")]
+        format: CrmFormat,
+    },
+}
+
+/// A cluster description's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CrmFormat {
+    /// Pacemaker's CIB XML (passes `crm_verify --xml-file`).
+    Xml,
+    /// Lifeboat's YAML (docs/CRM-YAML.md).
+    Yaml,
 }

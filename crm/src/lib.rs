@@ -7,10 +7,13 @@
 //! No I/O here (like `lifeboat-core`): the binary reads files and prints.
 
 pub mod cib;
+pub mod convert;
 pub mod error;
 pub mod model;
 pub mod output;
 pub mod scheduler;
+pub mod verify;
+pub mod yaml;
 
 pub use error::CibError;
 pub use model::{Cluster, Score};

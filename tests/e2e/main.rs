@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod connections;
 mod crm;
+mod crm_config;
 mod faults;
 mod fence;
 mod keystone;

@@ -1,6 +1,7 @@
 //! Read Pacemaker's CIB XML (a whole `<cib>` as `cibadmin --query` prints it) into the model.
 
 mod status;
+pub mod write;
 
 use roxmltree::{Document, Node as XNode};
 
@@ -210,6 +211,7 @@ fn primitive(r: XNode<'_, '_>) -> Result<Primitive, CibError> {
                 id,
                 name: attr(op, "name")?.to_string(),
                 interval_ms,
+                timeout_ms: op.attribute("timeout").and_then(parse_interval_ms),
                 role: op.attribute("role").and_then(Role::parse),
                 on_fail,
                 enabled,

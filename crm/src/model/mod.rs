@@ -111,6 +111,9 @@ pub struct OpDef {
     pub name: String,
     /// `interval` in milliseconds.
     pub interval_ms: u64,
+    /// `timeout` in milliseconds, when the operation sets one (the scheduler does not need
+    /// it; the CIB writer and the YAML format keep it).
+    pub timeout_ms: Option<u64>,
     /// `role` the monitor applies to, normalised (Promoted, Unpromoted, Started, Stopped).
     pub role: Option<Role>,
     /// `on-fail`.
