@@ -45,6 +45,7 @@ pub fn parse(text: &str) -> Result<Cluster, YamlError> {
             node: Some(l.node),
             score,
             role,
+            rules: Vec::new(),
         });
     }
     for c in &doc.colocations {
@@ -136,12 +137,14 @@ fn node(index: usize, n: &NodeDoc) -> Node {
             uname: name.clone(),
             kind: "member".into(),
             attrs: Attrs::new(),
+            utilization: Attrs::new(),
         },
         NodeDoc::Long(n) => Node {
             id: n.id.as_ref().map_or(position, Text::text),
             uname: n.name.clone(),
             kind: n.kind.clone().unwrap_or_else(|| "member".into()),
             attrs: attrs(&n.attributes),
+            utilization: Attrs::new(),
         },
     }
 }
@@ -227,6 +230,7 @@ fn resource(at: &str, r: &ResourceDoc) -> Result<Resource, YamlError> {
         kind,
         meta,
         legacy_master: r.master.is_some(),
+        utilization: Attrs::new(),
     })
 }
 
