@@ -4,6 +4,7 @@
 #   scripts/bench.sh monitors  agents: peer detection latency, RSS and CPU vs masakari-monitors 22
 #   scripts/bench.sh fence     time to a verified power-off: native IPMI client vs ipmitool -C 3
 #                              vs fence_ipmilan, against one ipmi_sim (ITERATIONS, default 200)
+#   scripts/bench.sh crm-scheduler  the crm scheduler vs crm_simulate (time, peak memory)
 #   scripts/bench.sh recovery  host failure to instances ACTIVE elsewhere, on a real Nova 34:
 #                              Nova alone vs Lifeboat vs Masakari 22 (api + engine); knobs in
 #                              bench/recovery_bench.py (SIZES, MASAKARI_SIZES, MASAKARI_WAIT0, REPEAT)
