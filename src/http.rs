@@ -92,7 +92,7 @@ pub async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let force = CancellationToken::new();
-    let mut starved_since: Option<Instant> = None;
+    let mut starved_since: Option<tokio::time::Instant> = None;
     loop {
         // Holding a permit before accepting leaves clients beyond the bound in the listen
         // queue, where they wait, instead of taking descriptors.
@@ -125,7 +125,7 @@ pub async fn serve(
                 // closing (the timeouts see to idle ones) free what is missing.
                 if starved_since.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                     tracing::warn!(error = %e, "accepting a connection failed; retrying");
-                    starved_since = Some(Instant::now());
+                    starved_since = Some(tokio::time::Instant::now());
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

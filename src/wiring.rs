@@ -124,6 +124,7 @@ fn authenticator(config: &Config, http: &reqwest::Client) -> Result<Authenticato
             project_domain_name: ks.project_domain_name.clone(),
             system_scope: None,
         },
+        Arc::new(SystemClock),
     );
     let validator =
         KeystoneTokenValidator::new(session, http.clone(), auth_url, ks.token_cache_time.0);
@@ -156,6 +157,7 @@ pub fn compute(config: &Config, http: &reqwest::Client) -> Option<Arc<dyn Comput
                     project_domain_name: d.os_project_domain_name.clone(),
                     system_scope: d.os_system_scope.clone(),
                 },
+                Arc::new(SystemClock),
             )),
             catalog_info: d.nova_catalog_admin_info.clone(),
             region: d.os_region_name.clone(),

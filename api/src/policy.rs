@@ -122,7 +122,7 @@ pub enum PolicyError {
         /// Rule text.
         text: String,
         /// Why.
-        reason: String,
+        reason: RuleSyntaxError,
     },
     /// The policy file could not be read.
     #[error("reading policy file {path} failed: {reason}")]
@@ -132,6 +132,23 @@ pub enum PolicyError {
         /// Why.
         reason: String,
     },
+}
+
+/// Why a check string is not a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleSyntaxError {
+    /// A complete rule is followed by more text.
+    #[error("unexpected '{0}'")]
+    Unexpected(String),
+    /// A `(` is not closed.
+    #[error("missing ')'")]
+    Unclosed,
+    /// An operator has nothing after it.
+    #[error("the rule ends too early")]
+    EndsEarly,
+    /// A word is neither an operator nor a `kind:value` check.
+    #[error("'{0}' is not a check (kind:value)")]
+    NotACheck(String),
 }
 
 /// The rules in force.
@@ -297,7 +314,7 @@ fn tokenize(text: &str) -> Vec<String> {
     tokens
 }
 
-fn parse(text: &str) -> Result<Rule, String> {
+fn parse(text: &str) -> Result<Rule, RuleSyntaxError> {
     let tokens = tokenize(text);
     if tokens.is_empty() {
         return Ok(Rule::Always);
@@ -305,12 +322,12 @@ fn parse(text: &str) -> Result<Rule, String> {
     let mut pos = 0;
     let rule = parse_or(&tokens, &mut pos)?;
     if pos != tokens.len() {
-        return Err(format!("unexpected '{}'", tokens[pos]));
+        return Err(RuleSyntaxError::Unexpected(tokens[pos].clone()));
     }
     Ok(rule)
 }
 
-fn parse_or(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
+fn parse_or(tokens: &[String], pos: &mut usize) -> Result<Rule, RuleSyntaxError> {
     let mut parts = vec![parse_and(tokens, pos)?];
     while tokens
         .get(*pos)
@@ -326,7 +343,7 @@ fn parse_or(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
     })
 }
 
-fn parse_and(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
+fn parse_and(tokens: &[String], pos: &mut usize) -> Result<Rule, RuleSyntaxError> {
     let mut parts = vec![parse_not(tokens, pos)?];
     while tokens
         .get(*pos)
@@ -342,7 +359,7 @@ fn parse_and(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
     })
 }
 
-fn parse_not(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
+fn parse_not(tokens: &[String], pos: &mut usize) -> Result<Rule, RuleSyntaxError> {
     if tokens
         .get(*pos)
         .is_some_and(|t| t.eq_ignore_ascii_case("not"))
@@ -353,14 +370,14 @@ fn parse_not(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
     parse_atom(tokens, pos)
 }
 
-fn parse_atom(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
-    let token = tokens.get(*pos).ok_or("the rule ends too early")?;
+fn parse_atom(tokens: &[String], pos: &mut usize) -> Result<Rule, RuleSyntaxError> {
+    let token = tokens.get(*pos).ok_or(RuleSyntaxError::EndsEarly)?;
     *pos += 1;
     match token.as_str() {
         "(" => {
             let inner = parse_or(tokens, pos)?;
             if tokens.get(*pos).map(String::as_str) != Some(")") {
-                return Err("missing ')'".to_owned());
+                return Err(RuleSyntaxError::Unclosed);
             }
             *pos += 1;
             Ok(inner)
@@ -370,7 +387,7 @@ fn parse_atom(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
         check => {
             let (kind, value) = check
                 .split_once(':')
-                .ok_or_else(|| format!("'{check}' is not a check (kind:value)"))?;
+                .ok_or_else(|| RuleSyntaxError::NotACheck(check.to_owned()))?;
             Ok(match kind {
                 "role" => Rule::Role(value.to_owned()),
                 "rule" => Rule::Ref(value.to_owned()),
@@ -386,6 +403,26 @@ fn parse_atom(tokens: &[String], pos: &mut usize) -> Result<Rule, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_rule_says_what_is_wrong_with_it() {
+        for (text, wrong) in [
+            (
+                "role:a role:b",
+                RuleSyntaxError::Unexpected("role:b".into()),
+            ),
+            ("(role:a", RuleSyntaxError::Unclosed),
+            ("role:a and", RuleSyntaxError::EndsEarly),
+            ("bareword", RuleSyntaxError::NotACheck("bareword".into())),
+        ] {
+            assert_eq!(parse(text), Err(wrong), "{text}");
+        }
+        let refused = Policy::new(&[("x".into(), "(role:a".into())]).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "policy rule x = \"(role:a\" does not parse: missing ')'"
+        );
+    }
 
     fn creds(roles: &[&str], project: &str) -> Credentials {
         let mut c = Credentials {

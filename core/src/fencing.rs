@@ -153,6 +153,18 @@ pub enum SealError {
     Open(String),
 }
 
+/// Why a fence device configuration was refused before it was stored. The message is the
+/// driver's own, shown to the operator as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckDeviceError {
+    /// Building the device from its parameters failed (a missing or malformed parameter).
+    #[error("{0}")]
+    Build(Box<dyn std::error::Error + Send + Sync>),
+    /// The driver refused the parameters (e.g. a fence agent's metadata does not know one).
+    #[error("{0}")]
+    Check(Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// Seals passwords before they are stored and opens them when a device is used. The key lives
 /// outside the database (`[fencing] credential_key_file`), so a database dump alone reveals no
 /// BMC password.
@@ -183,7 +195,7 @@ pub trait Fencer: Send + Sync + std::fmt::Debug {
 
     /// Checks a device configuration before it is stored (e.g. a fence agent's parameters
     /// against its metadata); the error names what is wrong.
-    async fn check_device(&self, device: &NewFenceDevice) -> Result<(), String> {
+    async fn check_device(&self, device: &NewFenceDevice) -> Result<(), CheckDeviceError> {
         let _ = device;
         Ok(())
     }

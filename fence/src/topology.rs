@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use lifeboat_core::clock::Clock;
 use lifeboat_core::fencing::{
-    CredentialSealer, FenceAttempt, FenceError, Fencer, PowerAction, PowerReport, PowerState,
+    CheckDeviceError, CredentialSealer, FenceAttempt, FenceError, Fencer, PowerAction, PowerReport,
+    PowerState,
 };
 use lifeboat_core::model::{FenceDevice, NewFenceDevice};
 use lifeboat_core::store::Store;
@@ -234,14 +235,18 @@ impl Fencer for TopologyFencer {
         self.through_levels(host, action).await
     }
 
-    async fn check_device(&self, device: &NewFenceDevice) -> Result<(), String> {
+    async fn check_device(&self, device: &NewFenceDevice) -> Result<(), CheckDeviceError> {
         // The password is not needed to check parameters; a placeholder marks it present.
         let password = device
             .password
             .as_ref()
             .map(|_| lifeboat_core::config::Secret::new("(sealed)"));
-        let built = Device::build(device, password, &self.settings).map_err(|e| e.to_string())?;
-        built.check(&self.runner).await.map_err(|e| e.to_string())
+        let built = Device::build(device, password, &self.settings)
+            .map_err(|e| CheckDeviceError::Build(e.into()))?;
+        built
+            .check(&self.runner)
+            .await
+            .map_err(|e| CheckDeviceError::Check(e.into()))
     }
 }
 

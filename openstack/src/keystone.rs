@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use lifeboat_core::clock::Clock;
 use lifeboat_core::config::Secret;
 use serde::Deserialize;
 use serde_json::json;
@@ -142,6 +143,7 @@ struct Token {
 pub struct KeystoneSession {
     http: reqwest::Client,
     credentials: Credentials,
+    clock: Arc<dyn Clock>,
     token: Arc<Mutex<Option<Token>>>,
 }
 
@@ -184,13 +186,19 @@ pub(crate) fn keystone_message(body: &str) -> String {
 }
 
 impl KeystoneSession {
-    /// A session for `credentials` over `http`.
-    pub fn new(http: reqwest::Client, credentials: Credentials) -> Self {
+    /// A session for `credentials` over `http`; `clock` tells when the token nears expiry.
+    pub fn new(http: reqwest::Client, credentials: Credentials, clock: Arc<dyn Clock>) -> Self {
         Self {
             http,
             credentials,
+            clock,
             token: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The clock token expiries are compared with.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &*self.clock
     }
 
     /// The user name this session authenticates as.
@@ -202,7 +210,7 @@ impl KeystoneSession {
     pub async fn token(&self) -> Result<(Secret, Arc<Catalog>), KeystoneError> {
         let mut guard = self.token.lock().await;
         if let Some(t) = guard.as_ref()
-            && t.expires_at - RENEW_BEFORE_EXPIRY > Utc::now()
+            && t.expires_at - RENEW_BEFORE_EXPIRY > self.clock.now()
         {
             return Ok((t.value.clone(), t.catalog.clone()));
         }
@@ -332,5 +340,28 @@ mod tests {
     fn auth_urls_gain_v3_once() {
         assert_eq!(v3_url("http://k:5000"), "http://k:5000/v3");
         assert_eq!(v3_url("http://k:5000/v3/"), "http://k:5000/v3");
+    }
+
+    #[tokio::test]
+    async fn the_token_is_kept_until_shortly_before_it_expires() {
+        let clock = Arc::new(lifeboat_core::clock::ManualClock::new(
+            lifeboat_core::validation::parse_datetime("2026-01-01T00:00:00Z").unwrap(),
+        ));
+        let calls = Arc::default();
+        let url =
+            crate::fake_keystone::serve("2026-01-01T01:00:00.000000Z", Arc::clone(&calls)).await;
+        let session = crate::fake_keystone::session(&url, clock.clone());
+        let token = || async { session.token().await.unwrap().0.expose().to_owned() };
+
+        assert_eq!(token().await, "token-1");
+        clock.advance(ChronoDuration::minutes(57));
+        assert_eq!(token().await, "token-1", "still more than two minutes left");
+        clock.advance(ChronoDuration::minutes(1) + ChronoDuration::seconds(1));
+        assert_eq!(
+            token().await,
+            "token-2",
+            "renewed inside the last two minutes"
+        );
+        assert_eq!(calls.issued.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

@@ -4,6 +4,8 @@
 //! [`TokenValidator`](lifeboat_core::auth::TokenValidator) and
 //! [`Compute`](lifeboat_core::compute::Compute); the binary wires them in.
 
+#[cfg(test)]
+mod fake_keystone;
 pub mod ha_client;
 pub mod keystone;
 pub mod nova;

@@ -145,7 +145,7 @@ fn parse_identity(body: &str) -> Result<Identity, TokenError> {
 impl TokenValidator for KeystoneTokenValidator {
     async fn validate(&self, token: &str) -> Result<Identity, TokenError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let now = Utc::now();
+        let now = self.session.clock().now();
         if let Some(entry) = self.cache.lock().await.get(&key)
             && entry.until > now
         {
@@ -182,5 +182,40 @@ impl TokenValidator for KeystoneTokenValidator {
             Cached::Valid(identity) => Ok(identity),
             Cached::Invalid => Err(TokenError::Invalid),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use lifeboat_core::clock::ManualClock;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_validated_token_is_asked_about_again_only_after_the_cache_time() {
+        let clock = Arc::new(ManualClock::new(
+            lifeboat_core::validation::parse_datetime("2026-01-01T00:00:00Z").unwrap(),
+        ));
+        let calls: Arc<crate::fake_keystone::Calls> = Arc::default();
+        let url = crate::fake_keystone::serve("2026-01-01T06:00:00Z", calls.clone()).await;
+        let validator = KeystoneTokenValidator::new(
+            crate::fake_keystone::session(&url, clock.clone()),
+            reqwest::Client::new(),
+            &url,
+            Duration::from_secs(300),
+        );
+        let validated = || calls.validated.load(Ordering::SeqCst);
+
+        let identity = validator.validate("user-token").await.unwrap();
+        assert_eq!((identity.user_name.as_str(), validated()), ("alice", 1));
+        clock.advance(chrono::Duration::seconds(299));
+        validator.validate("user-token").await.unwrap();
+        assert_eq!(validated(), 1, "cached for the cache time");
+        clock.advance(chrono::Duration::seconds(2));
+        validator.validate("user-token").await.unwrap();
+        assert_eq!(validated(), 2, "asked again once the cache time is over");
     }
 }

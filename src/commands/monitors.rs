@@ -123,6 +123,7 @@ fn api_client(config: &MonitorsConfig) -> Result<HaClient> {
                         project_domain_name: domain_name(&api.project_domain_name),
                         system_scope: None,
                     },
+                    Arc::new(SystemClock),
                 )),
                 interface: api.api_interface.clone(),
                 region: Some(api.region.clone()),

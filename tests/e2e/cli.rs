@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::model::{VMove, VMoveStatus, VMoveType};
 use lifeboat_core::store::NewVMove;
 use serde_json::Value;
@@ -90,7 +90,7 @@ pub async fn record_vmoves(
     server
         .store()
         .await
-        .create_vmoves(moves, Utc::now())
+        .create_vmoves(moves, SystemClock.now())
         .await
         .unwrap()
 }
@@ -140,7 +140,7 @@ pub async fn all_fifteen_commands(osc: &Osc, server: &Server) {
         shown["created_at"]
             .as_str()
             .unwrap()
-            .starts_with(&Utc::now().format("%Y-").to_string())
+            .starts_with(&SystemClock.now().format("%Y-").to_string())
     );
 
     // 4. segment update

@@ -2,7 +2,9 @@
 //! the timeouts, a shutdown waits at most its grace period, idle sockets at a low open-file
 //! limit do not shut out a new client, and SIGHUP reloads instead of killing.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -67,8 +67,9 @@ impl Drop for Novasim {
             let _ = std::process::Command::new("kill")
                 .arg(pid.to_string())
                 .status();
-            let deadline = std::time::Instant::now() + Duration::from_secs(60);
-            while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while matches!(self.child.try_wait(), Ok(None))
+                && tokio::time::Instant::now() < deadline
             {
                 // Drop cannot await; blocking this thread for a moment at the end of a test is
                 // the point.

@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use chrono::Utc;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::model::VMoveStatus;
 use lifeboat_core::store::VMoveUpdate;
 use lifeboat_fence::testing::IpmiSim;
@@ -464,7 +464,7 @@ async fn the_plugin_cancels_retries_and_shows_the_progress_of_recoveries() {
         .update_vmove(
             moves[0].uuid,
             update(VMoveStatus::Succeeded, Some("c1"), None),
-            Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();
@@ -472,7 +472,7 @@ async fn the_plugin_cancels_retries_and_shows_the_progress_of_recoveries() {
         .update_vmove(
             moves[1].uuid,
             update(VMoveStatus::Failed, None, Some("No valid host was found.")),
-            Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -71,7 +72,8 @@ impl Ha {
     }
 
     async fn notify(&self, kind: &str, host: &str, payload: Value) -> String {
-        let generated = chrono::Utc::now()
+        let generated = SystemClock
+            .now()
             .format("%Y-%m-%dT%H:%M:%S%.6f")
             .to_string();
         let (status, body) = self

@@ -1,5 +1,6 @@
 //! `/v1/segments/{id}/hosts`.
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::store::MaintenanceChange;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -178,7 +179,7 @@ async fn hosts_show_why_they_are_in_maintenance_from_microversion_1_6() {
             failed["uuid"].as_str().unwrap().parse().unwrap(),
             Some(MaintenanceChange::Recovery(n_id)),
             None,
-            chrono::Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::model::{NotificationStatus, VMoveStatus, VMoveType};
 use lifeboat_core::store::{Completion, NewVMove};
 use reqwest::{Method, StatusCode};
@@ -149,7 +149,7 @@ async fn vmoves_are_shown_for_host_notifications_only() {
                     status: VMoveStatus::Pending,
                 })
                 .collect(),
-            Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();
@@ -267,7 +267,7 @@ async fn a_cancel_ends_a_notification_in_error_releases_its_segment_and_is_recor
     let n = app.host_down("c1", "2024-01-01T00:00:00").await.body["notification"].clone();
     let id: uuid::Uuid = n["notification_uuid"].as_str().unwrap().parse().unwrap();
     // An engine tried and left it in error (as the storm guard does: no retry time).
-    let now = Utc::now();
+    let now = SystemClock.now();
     app.store
         .claim_notification("e", Duration::from_secs(60), now)
         .await

@@ -2,12 +2,7 @@
 //! misspelt word is refused at load time (by `serve` and `manage config check` alike), naming the
 //! option and the words it accepts.
 
-use super::values::OptionValue;
-
-/// `'<text>' is not one of a, b, c`.
-pub(crate) fn not_one_of(text: &str, choices: &[&str]) -> String {
-    format!("'{text}' is not one of {}", choices.join(", "))
-}
+use super::values::{OptionValue, ParseOptionError};
 
 /// Declares an enum of words: its variants, their spelling in files (and in the workflow
 /// policy YAML, through serde) and its [`OptionValue`] parser.
@@ -37,10 +32,13 @@ macro_rules! choice_option {
         }
 
         impl OptionValue for $name {
-            fn parse_option(text: &str) -> Result<Self, String> {
+            fn parse_option(text: &str) -> Result<Self, ParseOptionError> {
                 match text {
                     $( $text => Ok(Self::$variant), )+
-                    _ => Err(not_one_of(text, Self::CHOICES)),
+                    _ => Err(ParseOptionError::Choice {
+                        text: text.to_owned(),
+                        choices: Self::CHOICES,
+                    }),
                 }
             }
         }
@@ -92,7 +90,7 @@ mod tests {
             Ok(Fencing::BestEffort)
         );
         assert_eq!(
-            Fencing::parse_option("requird"),
+            Fencing::parse_option("requird").map_err(|e| e.to_string()),
             Err("'requird' is not one of auto, required, best_effort, disabled".to_owned())
         );
         assert_eq!(Placement::parse_option("Segment").ok(), None);

@@ -29,7 +29,7 @@ pub use sections::{
     RecoveryFlowsSection,
 };
 pub use server::ApiServerSection;
-pub use values::{AuthStrategy, OptionValue, Seconds, Secret};
+pub use values::{AuthStrategy, OptionValue, ParseOptionError, Seconds, Secret};
 
 /// Prefix of environment overrides: `LIFEBOAT__DATABASE__CONNECTION=...`.
 pub const ENV_PREFIX: &str = "LIFEBOAT__";
@@ -87,7 +87,7 @@ pub fn read_option<T: OptionValue>(
                 reason: if T::SECRET {
                     "invalid secret value".to_owned()
                 } else {
-                    reason
+                    reason.to_string()
                 },
             }),
         }
@@ -100,7 +100,7 @@ pub fn read_option<T: OptionValue>(
                 section: section.to_owned(),
                 option: name.to_owned(),
                 origin: "built-in default".to_owned(),
-                reason,
+                reason: reason.to_string(),
             });
             T::parse_option("").unwrap_or_else(|_| unreachable_default(name))
         }

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use lifeboat_core::clock::SystemClock;
+use tokio::time::Instant;
+
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::config::Config;
 use lifeboat_core::model::{NewNotification, NotificationStatus, NotificationType, Payload};
 use lifeboat_core::store::{ListQuery, NotificationFilter};
@@ -18,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 async fn a_hosts_backlog_is_worked_off_without_waiting_for_polls() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = crate::support::store_with_hosts(dir.path(), &["compute-1"]).await;
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     const BACKLOG: usize = 12;
     for i in 0..BACKLOG {
         // A process Lifeboat does not recover: finished at once, with no Nova.
@@ -35,7 +37,7 @@ async fn a_hosts_backlog_is_worked_off_without_waiting_for_polls() {
                     payload: Payload(payload),
                 },
                 Duration::from_secs(180),
-                chrono::Utc::now(),
+                SystemClock.now(),
             )
             .await
             .unwrap();

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::compute::{
     Aggregate, Compute, ComputeError, ComputeService, EvacuationMigration, Hypervisor, Server,
 };
@@ -238,7 +239,7 @@ impl Compute for FakeCompute {
                 instance_uuid: id.clone(),
                 status: "done".into(),
                 dest_compute: Some(target.clone().unwrap_or_else(|| "elsewhere".into())),
-                updated_at: Some(chrono::Utc::now()),
+                updated_at: Some(SystemClock.now()),
             })
             .collect())
     }

@@ -1,7 +1,9 @@
 //! Waiting for evacuations: on Nova's migration records when Nova lists them, on each server
 //! when it does not.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use lifeboat_core::model::NotificationStatus;
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::clock::SystemClock;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::config::{Config, Secret};
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::model::{
@@ -116,7 +116,7 @@ impl Stack {
                     password: Some(self.sealer.seal(&Secret::new("password")).unwrap()),
                     options: BTreeMap::from([("cipher".to_owned(), "3".to_owned())]),
                 },
-                chrono::Utc::now(),
+                SystemClock.now(),
             )
             .await
             .unwrap();
@@ -160,11 +160,11 @@ impl Stack {
                 NewNotification {
                     notification_type: kind,
                     hostname: Hostname::parse("hostname", &json!("compute-1")).unwrap(),
-                    generated_time: chrono::Utc::now(),
+                    generated_time: SystemClock.now(),
                     payload: Payload(payload),
                 },
                 Duration::from_secs(180),
-                chrono::Utc::now(),
+                SystemClock.now(),
             )
             .await
             .unwrap()

@@ -1,6 +1,7 @@
 //! Operator intent and a Nova-less instance: a `STARTED` report ends only the maintenance a
 //! recovery set, and work that needs no Nova finishes without one.
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::compute::Compute;
 use lifeboat_core::model::{
     CANCEL_STEP, CANCELLED_MESSAGE, HostUpdate, MaintenanceReason, NotificationStatus,
@@ -104,7 +105,7 @@ async fn without_nova_only_the_work_that_needs_nova_ends_in_error() {
     };
     stack
         .store
-        .update_host(segment, host.uuid, edit(), chrono::Utc::now())
+        .update_host(segment, host.uuid, edit(), SystemClock.now())
         .await
         .unwrap();
 
@@ -122,7 +123,7 @@ async fn without_nova_only_the_work_that_needs_nova_ends_in_error() {
     );
     let locked = stack
         .store
-        .update_host(segment, host.uuid, edit(), chrono::Utc::now())
+        .update_host(segment, host.uuid, edit(), SystemClock.now())
         .await
         .unwrap_err();
     assert!(matches!(locked, StoreError::HostInUse { .. }), "{locked:?}");
@@ -132,13 +133,13 @@ async fn without_nova_only_the_work_that_needs_nova_ends_in_error() {
         .request(
             down.notification_uuid,
             OperatorRequest::Cancel,
-            chrono::Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();
     stack
         .store
-        .delete_host(segment, host.uuid, chrono::Utc::now())
+        .delete_host(segment, host.uuid, SystemClock.now())
         .await
         .unwrap();
 }
@@ -166,7 +167,7 @@ async fn a_cancel_stops_a_running_recovery_at_its_next_step_and_is_recorded() {
     }
     let flagged = stack
         .store
-        .request(id, OperatorRequest::Cancel, chrono::Utc::now())
+        .request(id, OperatorRequest::Cancel, SystemClock.now())
         .await
         .unwrap();
     assert_eq!(flagged.status, NotificationStatus::Running, "{flagged:?}");
@@ -194,7 +195,7 @@ async fn a_cancel_stops_a_running_recovery_at_its_next_step_and_is_recorded() {
                 reserved: Some(true),
                 ..HostUpdate::default()
             },
-            chrono::Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();

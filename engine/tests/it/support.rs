@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::config::DatabaseUrl;
 use lifeboat_core::model::{NewHost, NewSegment, RecoveryMethod};
 use lifeboat_core::store::Store;
@@ -27,7 +28,7 @@ pub(crate) async fn store_with_hosts(
     )
     .await
     .unwrap();
-    let now = chrono::Utc::now();
+    let now = SystemClock.now();
     let segment = store
         .create_segment(
             NewSegment {

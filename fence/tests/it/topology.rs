@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::clock::SystemClock;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::config::{DatabaseUrl, Secret};
 use lifeboat_core::fencing::{CredentialSealer, FenceError, Fencer, PowerAction, PowerState};
 use lifeboat_core::model::{FenceDriver, NewFenceDevice, NewHost, NewSegment, RecoveryMethod};
@@ -54,7 +54,7 @@ impl Rig {
         )
         .await
         .unwrap();
-        let now = chrono::Utc::now();
+        let now = SystemClock.now();
         let seg = store
             .create_segment(
                 NewSegment {
@@ -115,7 +115,7 @@ impl Rig {
         };
         self.fencer.check_device(&device).await.unwrap();
         self.store
-            .create_fence_device(self.host, device, chrono::Utc::now())
+            .create_fence_device(self.host, device, SystemClock.now())
             .await
             .unwrap();
     }

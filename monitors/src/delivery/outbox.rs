@@ -341,7 +341,7 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use lifeboat_core::clock::{Clock, ManualClock};
     use lifeboat_core::model::HostEvent;
 
     use super::*;
@@ -367,7 +367,7 @@ mod tests {
     #[tokio::test]
     async fn reports_survive_a_reopen_in_order_and_the_bound_keeps_the_oldest() {
         let dir = tempfile::tempdir().unwrap();
-        let now = Utc::now();
+        let now = ManualClock::fixed().now();
         {
             let outbox = Outbox::open(dir.path(), settings(2), "test").unwrap();
             for name in ["first", "second"] {

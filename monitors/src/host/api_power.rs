@@ -11,12 +11,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use lifeboat_core::fencing::{FenceError, PowerAction, PowerState};
 use lifeboat_core::wire::{FenceDevicesPage, HostsPage, PowerBody, SegmentsPage};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 use super::PowerReader;
 use crate::delivery::{ApiAnswer, ApiCallError, ApiMethod, ApiRequests, fault_message};

@@ -79,11 +79,11 @@ impl DbServer {
                 "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
             }
         };
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !self.answers() {
             // PostgreSQL refuses to start twice; whatever it says, the check above decides.
             let (_, out) = sh(command);
-            if std::time::Instant::now() > deadline {
+            if tokio::time::Instant::now() > deadline {
                 return Err(format!(
                     "{self:?} did not come back within 60 s (`{command}`: {out})"
                 ));

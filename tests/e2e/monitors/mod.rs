@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::model::{NewHost, NewSegment, Notification, RecoveryMethod};
 use lifeboat_core::store::{ListQuery, NotificationFilter, Store};
 use lifeboat_core::validation::{Description, HostType, Name};
@@ -90,7 +90,7 @@ pub async fn register(store: &Arc<dyn Store>, segment: &str, hosts: &[&str]) {
                 service_type: Name::parse("service_type", &json!("COMPUTE")).unwrap(),
                 enabled: true,
             },
-            Utc::now(),
+            SystemClock.now(),
         )
         .await
         .unwrap();
@@ -106,7 +106,7 @@ pub async fn register(store: &Arc<dyn Store>, segment: &str, hosts: &[&str]) {
                     reserved: false,
                     on_maintenance: false,
                 },
-                Utc::now(),
+                SystemClock.now(),
             )
             .await
             .unwrap();
