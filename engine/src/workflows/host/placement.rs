@@ -1,0 +1,317 @@
+//! Where instances go: per the segment's recovery method, to hosts of the segment with room
+//! (`auto`) or to reserved hosts brought into service one at a time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lifeboat_core::compute::{Compute, Server};
+use lifeboat_core::model::{Host, RecoveryMethod, VMove};
+use lifeboat_core::store::{HostFilter, ListQuery};
+
+use super::super::evacuation_watch::EvacuationWatch;
+use super::super::{Ctx, Outcome};
+use super::moves::evacuate_batch;
+use crate::decisions::{self, Target};
+use crate::policy::Placement;
+
+/// Evacuates per the segment's recovery method; returns the moves that failed (with why) and
+/// the method that actually ran.
+pub(super) async fn evacuate(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+    method: RecoveryMethod,
+    pending: Vec<VMove>,
+    servers: &HashMap<String, Server>,
+) -> Result<(Vec<(VMove, String)>, String), Outcome> {
+    let (first_reserved, fallback) = match method {
+        RecoveryMethod::Auto => (false, false),
+        RecoveryMethod::ReservedHost => (true, false),
+        RecoveryMethod::AutoPriority => (false, true),
+        RecoveryMethod::RhPriority => (true, true),
+    };
+    // One watch for every move of this recovery, both methods included.
+    let watch = EvacuationWatch::start(nova.clone(), ctx.host.name.clone(), ctx.now());
+    let watch = &watch;
+    let run = |reserved: bool, moves: Vec<VMove>| async move {
+        if reserved {
+            with_reserved_hosts(ctx, nova, watch, moves, servers).await
+        } else {
+            automatically(ctx, nova, watch, moves, servers).await
+        }
+    };
+    let name = |reserved: bool| if reserved { "reserved_host" } else { "auto" };
+    let failed = run(first_reserved, pending).await?;
+    if failed.is_empty() || !fallback {
+        return Ok((failed, name(first_reserved).to_owned()));
+    }
+    ctx.checkpoint().await?;
+    let retry: Vec<VMove> = failed.into_iter().map(|(m, _)| m).collect();
+    let still = run(!first_reserved, retry).await?;
+    Ok((
+        still,
+        format!("{} then {}", name(first_reserved), name(!first_reserved)),
+    ))
+}
+
+/// `auto`: each instance to a host of the segment with room (or wherever Nova's scheduler
+/// puts it, if the policy says so).
+async fn automatically(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
+    moves: Vec<VMove>,
+    servers: &HashMap<String, Server>,
+) -> Result<Vec<(VMove, String)>, Outcome> {
+    let mut step = ctx.rec.start("EvacuateInstancesTask").await;
+    step.progress(
+        0.0,
+        format!("Evacuating {} instance(s) (auto).", moves.len()),
+    )
+    .await;
+    let targets: Vec<Option<String>> = match ctx.policy.host.placement {
+        Placement::Scheduler => vec![None; moves.len()],
+        Placement::Segment => {
+            let candidates = segment_targets(ctx, nova).await.map_err(|e| {
+                Outcome::error(format!(
+                    "Finding hosts of segment {} to evacuate to failed: {e}",
+                    ctx.host.failover_segment.name
+                ))
+            })?;
+            let instances: Vec<Server> = moves
+                .iter()
+                .map(|m| {
+                    servers
+                        .get(&m.instance_uuid)
+                        .cloned()
+                        .unwrap_or_else(|| placeholder(m))
+                })
+                .collect();
+            decisions::plan_targets(&instances, &candidates)
+                .into_iter()
+                .map(|t| Some(t.unwrap_or_default()))
+                .collect()
+        }
+    };
+    let failed = evacuate_batch(ctx, nova, watch, moves, targets, servers).await;
+    finish_step(step, &failed, "auto").await;
+    Ok(failed)
+}
+
+fn placeholder(m: &VMove) -> Server {
+    Server {
+        id: m.instance_uuid.clone(),
+        name: m.instance_name.clone(),
+        status: String::new(),
+        vm_state: String::new(),
+        task_state: None,
+        host: m.source_host.clone(),
+        locked: false,
+        metadata: Default::default(),
+        vcpus: None,
+        ram_mb: None,
+    }
+}
+
+async fn finish_step(step: crate::recorder::Step<'_>, failed: &[(VMove, String)], method: &str) {
+    if failed.is_empty() {
+        step.succeed(format!("Evacuation completed ({method})."))
+            .await;
+    } else {
+        let names: Vec<&str> = failed
+            .iter()
+            .map(|(m, _)| m.instance_name.as_str())
+            .collect();
+        step.fail(format!(
+            "{} instance(s) not evacuated ({method}): {}",
+            failed.len(),
+            names.join(", ")
+        ))
+        .await;
+    }
+}
+
+/// Hosts of the failed host's segment that can take instances, with their free room: not the
+/// failed host, not reserved, not in maintenance, compute service enabled and up.
+async fn segment_targets(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<Vec<Target>, String> {
+    let hosts = ctx
+        .deps
+        .store
+        .list_hosts(
+            ctx.host.failover_segment.uuid,
+            &ListQuery::<HostFilter>::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let services = nova.compute_services().await.map_err(|e| e.to_string())?;
+    let hypervisors = nova.hypervisors().await.map_err(|e| e.to_string())?;
+    Ok(hosts
+        .iter()
+        .filter(|h| h.uuid != ctx.host.uuid && !h.reserved && !h.on_maintenance())
+        .filter(|h| services.iter().any(|s| s.host == h.name && s.is_usable()))
+        .filter_map(|h| {
+            let hv = hypervisors.iter().find(|v| v.host == h.name)?;
+            Some(Target {
+                host: h.name.clone(),
+                free_vcpus: hv.vcpus.saturating_sub(hv.vcpus_used),
+                free_ram_mb: hv.memory_mb.saturating_sub(hv.memory_mb_used),
+            })
+        })
+        .collect())
+}
+
+/// `reserved_host`: bring the segment's spares into service one at a time and move the
+/// instances there. A spare that ends up with nothing on it is put back as it was.
+async fn with_reserved_hosts(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+    watch: &EvacuationWatch,
+    moves: Vec<VMove>,
+    servers: &HashMap<String, Server>,
+) -> Result<Vec<(VMove, String)>, Outcome> {
+    let mut step = ctx.rec.start("EvacuateInstancesTask").await;
+    let filter = HostFilter {
+        reserved: Some(true),
+        on_maintenance: Some(false),
+        ..HostFilter::default()
+    };
+    let query = ListQuery {
+        filter,
+        sort: vec![lifeboat_core::store::Sort {
+            key: "name",
+            dir: lifeboat_core::store::SortDir::Asc,
+        }],
+        ..ListQuery::default()
+    };
+    let spares = ctx
+        .deps
+        .store
+        .list_hosts(ctx.host.failover_segment.uuid, &query)
+        .await
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    if spares.is_empty() {
+        let why = "No reserved_hosts available for evacuation.".to_owned();
+        step.fail(why.clone()).await;
+        return Ok(moves.into_iter().map(|m| (m, why.clone())).collect());
+    }
+    let mut remaining = moves;
+    let mut failed = Vec::new();
+    for spare in spares {
+        if remaining.is_empty() {
+            break;
+        }
+        ctx.checkpoint().await?;
+        step.progress(
+            0.1,
+            format!(
+                "Bringing reserved host {} into service for {} instance(s).",
+                spare.name,
+                remaining.len()
+            ),
+        )
+        .await;
+        let added = match activate_spare(ctx, nova, &spare).await {
+            Ok(added) => added,
+            Err(e) => {
+                step.progress(
+                    0.1,
+                    format!("Reserved host {} could not be used: {e}", spare.name),
+                )
+                .await;
+                failed = remaining.iter().map(|m| (m.clone(), e.clone())).collect();
+                continue;
+            }
+        };
+        let targets = vec![Some(spare.name.clone()); remaining.len()];
+        let count = remaining.len();
+        failed = evacuate_batch(ctx, nova, watch, remaining, targets, servers).await;
+        if failed.len() == count {
+            step.progress(
+                0.5,
+                format!(
+                    "Nothing went to reserved host {}; putting it back in reserve.",
+                    spare.name
+                ),
+            )
+            .await;
+            if let Err(e) = deactivate_spare(ctx, nova, &spare, &added).await {
+                step.progress(
+                    0.5,
+                    format!("Putting reserved host {} back failed: {e}", spare.name),
+                )
+                .await;
+            }
+        }
+        remaining = failed.iter().map(|(m, _)| m.clone()).collect();
+    }
+    finish_step(step, &failed, "reserved_host").await;
+    Ok(failed)
+}
+
+/// Enables a spare's compute service, marks it no longer reserved and (if configured) adds it to
+/// the failed host's aggregates; returns the aggregates it was added to.
+async fn activate_spare(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+    spare: &Host,
+) -> Result<Vec<String>, String> {
+    let service = nova
+        .find_compute_service(&spare.name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "Nova has no nova-compute service on reserved host {}",
+                spare.name
+            )
+        })?;
+    if service.status != "enabled" {
+        nova.enable_service(&service.id)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    ctx.deps
+        .store
+        .set_host_flags(spare.uuid, None, Some(false), ctx.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut added = Vec::new();
+    if ctx.policy.host.reserved_host_to_aggregate {
+        for aggregate in nova.aggregates().await.map_err(|e| e.to_string())? {
+            if aggregate.hosts.contains(&ctx.host.name) && !aggregate.hosts.contains(&spare.name) {
+                nova.add_host_to_aggregate(&aggregate.id, &spare.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                added.push(aggregate.id);
+            }
+        }
+    }
+    Ok(added)
+}
+
+/// Undoes [`activate_spare`] (Masakari never does: a failed attempt used up its spares).
+async fn deactivate_spare(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+    spare: &Host,
+    added: &[String],
+) -> Result<(), String> {
+    for aggregate in added {
+        nova.remove_host_from_aggregate(aggregate, &spare.name)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(service) = nova
+        .find_compute_service(&spare.name)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        nova.disable_service(&service.id, "Lifeboat: reserved host returned to reserve")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    ctx.deps
+        .store
+        .set_host_flags(spare.uuid, None, Some(true), ctx.now())
+        .await
+        .map_err(|e| e.to_string())
+}
