@@ -287,7 +287,22 @@ impl Outcome {
                 None,
                 None,
             ),
-            Self::Error { message, method } => match decisions::retry_at(
+            // Trying again would fail the same way: failed at once, as after the last attempt.
+            Self::Error {
+                message,
+                method,
+                retryable: false,
+            } => (
+                NotificationStatus::Failed,
+                Some(message.clone()),
+                None,
+                method.clone(),
+            ),
+            Self::Error {
+                message,
+                method,
+                retryable: true,
+            } => match decisions::retry_at(
                 attempt,
                 settings.max_attempts,
                 settings.retry_backoff,

@@ -70,6 +70,18 @@ pub enum KeystoneError {
     },
 }
 
+impl KeystoneError {
+    /// Whether asking again may succeed: Keystone unreachable or failing (5xx), not refusing
+    /// the credentials or missing an endpoint.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Refused { status, .. } => *status >= 500,
+            Self::BadResponse(_) | Self::NoEndpoint { .. } => false,
+        }
+    }
+}
+
 /// One catalog endpoint.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct CatalogEndpoint {

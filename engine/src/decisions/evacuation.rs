@@ -1,6 +1,6 @@
 //! How an evacuation is going, from the server's fields and Nova's migration record.
 
-use lifeboat_core::compute::Server;
+use lifeboat_core::compute::{Server, VmState};
 
 /// How an evacuation is going, from one look at the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,26 +21,36 @@ pub enum Evacuation {
 /// failed host no other rebuild can be under way. (An engine resumed after a crash finds its
 /// predecessor's evacuations in any of them; resetting such a server would break them.)
 pub fn evacuation_under_way(server: &Server) -> bool {
-    server
-        .task_state
-        .as_deref()
-        .is_some_and(|t| t.starts_with("rebuild"))
+    server.task_state.as_ref().is_some_and(|t| t.is_rebuild())
+}
+
+/// Whether the server must be reset (to error) before Nova accepts evacuating it: Nova refuses
+/// an instance in the middle of a task or in a state other than active, stopped or error.
+pub fn needs_reset(server: &Server) -> bool {
+    let usual = matches!(
+        server.vm_state,
+        VmState::Active | VmState::Stopped | VmState::Error
+    );
+    server.task_state.is_some() || !usual
 }
 
 /// Judges an evacuation from the server's fields: done when it is on another host with no task
 /// under way and in the state it should be in (active, or stopped if it was stopped).
-pub fn evacuation_state(server: &Server, source: &str, original_vm_state: &str) -> Evacuation {
+pub fn evacuation_state(server: &Server, source: &str, original_vm_state: &VmState) -> Evacuation {
     let moved = server.host.as_deref().is_some_and(|h| h != source);
     // Only a settled error counts: an instance left in error by an earlier failed try reads
     // error while Nova is already rebuilding it (task_state `rebuilding`).
-    if server.vm_state == "error" && server.task_state.is_none() && original_vm_state != "error" {
+    if server.vm_state == VmState::Error
+        && server.task_state.is_none()
+        && *original_vm_state != VmState::Error
+    {
         return Evacuation::Failed(format!("instance {} went to error state", server.id));
     }
     let expected = match original_vm_state {
-        "stopped" => "stopped",
-        _ => "active",
+        VmState::Stopped => VmState::Stopped,
+        _ => VmState::Active,
     };
-    match (&server.host, moved, server.task_state.as_deref()) {
+    match (&server.host, moved, server.task_state.as_ref()) {
         (Some(host), true, None) if server.vm_state == expected => {
             Evacuation::Done { host: host.clone() }
         }
@@ -76,7 +86,7 @@ pub fn migration_end(status: &str) -> Option<MigrationEnd> {
 pub fn evacuation_verdict(
     server: &Server,
     source: &str,
-    original_vm_state: &str,
+    original_vm_state: &VmState,
     migration: Option<&MigrationEnd>,
 ) -> Evacuation {
     match (
@@ -99,27 +109,34 @@ pub fn evacuation_verdict(
 mod tests {
     use super::super::fixtures::server;
     use super::*;
+    use lifeboat_core::compute::TaskState;
 
     #[test]
     fn evacuations_are_done_when_settled_on_another_host() {
         let mut s = server("x", &[], "active");
-        assert_eq!(evacuation_state(&s, "h1", "active"), Evacuation::Moving);
+        assert_eq!(
+            evacuation_state(&s, "h1", &VmState::Active),
+            Evacuation::Moving
+        );
         s.host = Some("h2".into());
-        s.task_state = Some("rebuilding".into());
-        assert_eq!(evacuation_state(&s, "h1", "active"), Evacuation::Moving);
+        s.task_state = Some(TaskState::Rebuilding);
+        assert_eq!(
+            evacuation_state(&s, "h1", &VmState::Active),
+            Evacuation::Moving
+        );
         s.task_state = None;
         assert_eq!(
-            evacuation_state(&s, "h1", "active"),
+            evacuation_state(&s, "h1", &VmState::Active),
             Evacuation::Done { host: "h2".into() }
         );
         assert_eq!(
-            evacuation_state(&s, "h1", "stopped"),
+            evacuation_state(&s, "h1", &VmState::Stopped),
             Evacuation::Moving,
             "a stopped instance must come back stopped"
         );
-        s.vm_state = "error".into();
+        s.vm_state = VmState::Error;
         assert!(matches!(
-            evacuation_state(&s, "h1", "active"),
+            evacuation_state(&s, "h1", &VmState::Active),
             Evacuation::Failed(_)
         ));
     }
@@ -157,31 +174,31 @@ mod tests {
         let failed = MigrationEnd::Failed("failed".into());
         let mut s = server("x", &[], "active");
         s.host = Some("h1".into());
-        s.task_state = Some("rebuilding".into());
+        s.task_state = Some(TaskState::Rebuilding);
         assert_eq!(
-            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            evacuation_verdict(&s, "h1", &VmState::Active, Some(&failed)),
             Evacuation::Moving,
             "Nova has not put the server back yet"
         );
         s.task_state = None;
         assert!(matches!(
-            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            evacuation_verdict(&s, "h1", &VmState::Active, Some(&failed)),
             Evacuation::Failed(why) if why.contains("ended failed")
         ));
         assert_eq!(
-            evacuation_verdict(&s, "h1", "active", None),
+            evacuation_verdict(&s, "h1", &VmState::Active, None),
             Evacuation::Moving,
             "without the migration, only the deadline ends it"
         );
         // The server record has the last word: settled elsewhere is done, whatever the record.
         s.host = Some("h2".into());
         assert_eq!(
-            evacuation_verdict(&s, "h1", "active", Some(&failed)),
+            evacuation_verdict(&s, "h1", &VmState::Active, Some(&failed)),
             Evacuation::Done { host: "h2".into() }
         );
         s.host = Some("h1".into());
         assert_eq!(
-            evacuation_verdict(&s, "h1", "active", Some(&MigrationEnd::Succeeded)),
+            evacuation_verdict(&s, "h1", &VmState::Active, Some(&MigrationEnd::Succeeded)),
             Evacuation::Moving,
             "a done record with the server not yet moved is looked at again"
         );

@@ -2,7 +2,7 @@
 
 use std::cmp::Reverse;
 
-use lifeboat_core::compute::Server;
+use lifeboat_core::compute::{Server, VmState};
 
 use super::truthy;
 
@@ -24,7 +24,7 @@ pub struct Selection<'a> {
 pub fn select_instances(servers: &[Server], s: &Selection<'_>) -> Vec<Server> {
     let mut chosen: Vec<Server> = servers
         .iter()
-        .filter(|v| !(s.ignore_error && v.vm_state == "error"))
+        .filter(|v| !(s.ignore_error && v.vm_state == VmState::Error))
         .filter(|v| s.evacuate_all || truthy(v.metadata.get(s.ha_key).map(String::as_str)))
         .cloned()
         .collect();

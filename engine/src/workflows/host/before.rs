@@ -194,7 +194,7 @@ pub(super) async fn disable_compute_service(
         }
         step.progress(0.5, format!("Compute service of {host} forced down."))
             .await;
-        if service.status != "disabled" {
+        if service.is_enabled() {
             nova.disable_service(&service.id, &ctx.policy.host.disable_reason)
                 .await?;
         }
@@ -210,7 +210,7 @@ pub(super) async fn disable_compute_service(
         }
         Err(e) => {
             step.fail(e.to_string()).await;
-            Err(Outcome::error(e.to_string()))
+            Err(Outcome::nova(e.to_string(), &e))
         }
     }
 }
@@ -235,7 +235,7 @@ pub(super) async fn prepare(
             if let Some(step) = step {
                 step.fail(e.to_string()).await;
             }
-            return Err(Outcome::error(e.to_string()));
+            return Err(Outcome::nova(e.to_string(), &e));
         }
     };
     let chosen = decisions::select_instances(

@@ -69,7 +69,7 @@ async fn recover_inner(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     } else {
         let list: Vec<String> = failed
             .iter()
-            .map(|(m, why)| format!("'{}' ({why})", m.instance_name))
+            .map(|(m, not)| format!("'{}' ({})", m.instance_name, not.why))
             .collect();
         Ok(Outcome::Error {
             message: format!(
@@ -78,6 +78,8 @@ async fn recover_inner(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
                 ctx.host.name
             ),
             method: Some(ran),
+            // Another attempt is worth it while one instance may move then.
+            retryable: failed.iter().any(|(_, not)| not.retryable),
         })
     }
 }

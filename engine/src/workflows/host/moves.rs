@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lifeboat_core::compute::{Compute, ComputeError, Server};
+use lifeboat_core::compute::{Compute, ComputeError, Server, VmState};
 use lifeboat_core::model::{VMove, VMoveStatus};
 use lifeboat_core::store::VMoveUpdate;
 use tokio::sync::Semaphore;
@@ -18,37 +18,79 @@ use crate::wait::{self, Look, WaitError};
 /// watch says nothing, so progress never rests on the migration listing alone.
 const FALLBACK_LOOKS: u32 = 5;
 
+/// Where one instance is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Destination {
+    /// Wherever Nova's scheduler puts it.
+    Scheduler,
+    /// This host.
+    Host(String),
+    /// No host of the segment has room for it: it is not evacuated.
+    NoRoom,
+}
+
+/// Why one instance was not moved, and whether another attempt of the recovery may move it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct NotMoved {
+    pub(super) why: String,
+    pub(super) retryable: bool,
+}
+
+impl NotMoved {
+    pub(super) fn new(why: impl Into<String>, retryable: bool) -> Self {
+        Self {
+            why: why.into(),
+            retryable,
+        }
+    }
+
+    pub(super) fn retryable(why: impl Into<String>) -> Self {
+        Self::new(why, true)
+    }
+
+    /// A failed Nova call, retryable if Nova may answer otherwise later.
+    fn nova(e: &ComputeError) -> Self {
+        Self::new(e.to_string(), e.is_retryable())
+    }
+}
+
 /// The result of moving one instance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Moved {
     To(String),
     Gone,
-    Failed(String),
+    Failed(NotMoved),
 }
 
-/// Evacuates `moves` (to `targets`, `Some("")` meaning no room was found) with bounded
-/// parallelism; returns the ones that failed. `servers` holds the instances as they were before
+/// Evacuates `moves` (each to its target) with bounded parallelism; returns the ones that
+/// failed. `servers` holds the instances as they were before
 /// this recovery touched them (an earlier failed try may have left one in error).
 pub(super) async fn evacuate_batch(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
     watch: &EvacuationWatch,
     moves: Vec<VMove>,
-    targets: Vec<Option<String>>,
+    targets: Vec<Destination>,
     servers: &HashMap<String, Server>,
-) -> Vec<(VMove, String)> {
+) -> Vec<(VMove, NotMoved)> {
     let permits = Arc::new(Semaphore::new(ctx.policy.host.parallelism.max(1)));
     let jobs = moves.into_iter().zip(targets).map(|(m, target)| {
         let permits = permits.clone();
         async move {
             let _permit = permits.acquire_owned().await;
-            let result = match target.as_deref() {
-                Some("") => Moved::Failed(format!(
+            let target = match &target {
+                // Room may free up (or hosts come back) before the next attempt.
+                Destination::NoRoom => None,
+                Destination::Scheduler => Some(None),
+                Destination::Host(host) => Some(Some(host.as_str())),
+            };
+            let result = match target {
+                None => Moved::Failed(NotMoved::retryable(format!(
                     "no host of segment {} has room for it",
                     ctx.host.failover_segment.name
-                )),
-                target => {
-                    let original = servers.get(&m.instance_uuid).map(|s| s.vm_state.as_str());
+                ))),
+                Some(target) => {
+                    let original = servers.get(&m.instance_uuid).map(|s| &s.vm_state);
                     move_one(ctx, nova, watch, &m, target, original).await
                 }
             };
@@ -64,13 +106,22 @@ pub(super) async fn evacuate_batch(
 }
 
 /// Records how a move ended; returns the failure, if it failed.
-async fn record_move(ctx: &Ctx<'_>, m: &VMove, result: Moved) -> Option<String> {
-    let (update, failure) = match result {
+async fn record_move(ctx: &Ctx<'_>, m: &VMove, result: Moved) -> Option<NotMoved> {
+    let (update, failure) = ended(result, ctx.now());
+    if let Err(e) = ctx.deps.store.update_vmove(m.uuid, update, ctx.now()).await {
+        tracing::warn!(vmove.id = %m.uuid, error = %e, "recording a vmove failed");
+    }
+    failure
+}
+
+/// What the vmove records for how a move ended, and the failure, if it failed.
+fn ended(result: Moved, now: chrono::DateTime<chrono::Utc>) -> (VMoveUpdate, Option<NotMoved>) {
+    match result {
         Moved::To(host) => (
             VMoveUpdate {
                 status: Some(VMoveStatus::Succeeded),
                 dest_host: Some(Some(host)),
-                end_time: Some(Some(ctx.now())),
+                end_time: Some(Some(now)),
                 message: Some(None),
                 ..VMoveUpdate::default()
             },
@@ -79,26 +130,22 @@ async fn record_move(ctx: &Ctx<'_>, m: &VMove, result: Moved) -> Option<String> 
         Moved::Gone => (
             VMoveUpdate {
                 status: Some(VMoveStatus::Ignored),
-                end_time: Some(Some(ctx.now())),
+                end_time: Some(Some(now)),
                 message: Some(Some("The instance no longer exists.".into())),
                 ..VMoveUpdate::default()
             },
             None,
         ),
-        Moved::Failed(why) => (
+        Moved::Failed(failure) => (
             VMoveUpdate {
                 status: Some(VMoveStatus::Failed),
-                end_time: Some(Some(ctx.now())),
-                message: Some(Some(format!("Failed reason: {why}"))),
+                end_time: Some(Some(now)),
+                message: Some(Some(format!("Failed reason: {}", failure.why))),
                 ..VMoveUpdate::default()
             },
-            Some(why),
+            Some(failure),
         ),
-    };
-    if let Err(e) = ctx.deps.store.update_vmove(m.uuid, update, ctx.now()).await {
-        tracing::warn!(vmove.id = %m.uuid, error = %e, "recording a vmove failed");
     }
-    failure
 }
 
 /// Moves one instance off the failed host and waits until it is settled elsewhere. Safe to run
@@ -110,7 +157,7 @@ async fn move_one(
     watch: &EvacuationWatch,
     m: &VMove,
     target: Option<&str>,
-    known_state: Option<&str>,
+    known_state: Option<&VmState>,
 ) -> Moved {
     let id = &m.instance_uuid;
     let source = ctx.host.name.as_str();
@@ -132,15 +179,13 @@ async fn move_one(
     };
     let moved_already = server.host.as_deref().is_some_and(|h| h != source);
     let rebuilding = decisions::evacuation_under_way(&server);
-    let original = (!moved_already && !rebuilding)
-        .then(|| known_state.unwrap_or(server.vm_state.as_str()).to_owned());
+    let original =
+        (!moved_already && !rebuilding).then(|| known_state.unwrap_or(&server.vm_state).clone());
     if !moved_already && !rebuilding {
-        // Nova refuses to evacuate an instance in the middle of a task or in an odd state.
-        let odd = !matches!(server.vm_state.as_str(), "active" | "stopped" | "error");
-        if (server.task_state.is_some() || odd)
-            && let Err(e) = nova.reset_state(id, "error").await
+        if decisions::needs_reset(&server)
+            && let Err(e) = nova.reset_state(id, VmState::Error).await
         {
-            return Moved::Failed(e.to_string());
+            return Moved::Failed(NotMoved::nova(&e));
         }
         let started = VMoveUpdate {
             status: Some(VMoveStatus::Ongoing),
@@ -153,14 +198,16 @@ async fn move_one(
             .update_vmove(m.uuid, started, ctx.now())
             .await
         {
-            return Moved::Failed(format!("recording the start of the move failed: {e}"));
+            return Moved::Failed(NotMoved::retryable(format!(
+                "recording the start of the move failed: {e}"
+            )));
         }
         tracing::info!(instance.uuid = %id, host.name = source, target = target.unwrap_or("(scheduler)"), "evacuating");
         if let Err(e) = nova.evacuate(id, target).await {
-            return Moved::Failed(e.to_string());
+            return Moved::Failed(NotMoved::nova(&e));
         }
     }
-    let expect = original.clone().unwrap_or_else(|| "active".into());
+    let expect = original.clone().unwrap_or(VmState::Active);
     let judge = |s: &Server, ended: Option<&MigrationEnd>| match decisions::evacuation_verdict(
         s, source, &expect, ended,
     ) {
@@ -170,7 +217,7 @@ async fn move_one(
         Evacuation::Moving
             if original.is_none()
                 && s.task_state.is_none()
-                && s.vm_state == "stopped"
+                && s.vm_state == VmState::Stopped
                 && s.host.as_deref().is_some_and(|h| h != source) =>
         {
             Look::Done(s.host.clone().unwrap_or_default())
@@ -182,10 +229,10 @@ async fn move_one(
     let settled = settle(nova, watch.waiter(id), read, p, &last_error, judge).await;
     match settled {
         Ok(host) => {
-            if original.as_deref() == Some("error") {
+            if original == Some(VmState::Error) {
                 // Nova boots an evacuated error-state instance; Masakari puts it back in error so
                 // the operator still sees it needs attention.
-                let _ = nova.reset_state(id, "error").await;
+                let _ = nova.reset_state(id, VmState::Error).await;
             }
             Moved::To(host)
         }
@@ -265,16 +312,19 @@ async fn look_at(
     }
 }
 
-/// Why waiting for an instance failed, with the last Nova error when it timed out.
-fn failure(e: WaitError<ComputeError>, last_error: &std::sync::Mutex<Option<String>>) -> String {
+/// Why waiting for an instance failed, with the last Nova error when it timed out. Only a read
+/// Nova refused is not worth another attempt: a deadline may be met, and a failed rebuild may
+/// succeed, next time.
+fn failure(e: WaitError<ComputeError>, last_error: &std::sync::Mutex<Option<String>>) -> NotMoved {
     let last = last_error
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take();
     match (e, last) {
         (WaitError::Timeout(after), Some(last)) => {
-            format!("timeout after {after:?}; last error: {last}")
+            NotMoved::retryable(format!("timeout after {after:?}; last error: {last}"))
         }
-        (e, _) => e.to_string(),
+        (WaitError::Look(e), _) => NotMoved::nova(&e),
+        (e, _) => NotMoved::retryable(e.to_string()),
     }
 }

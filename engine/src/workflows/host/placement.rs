@@ -4,15 +4,86 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use lifeboat_core::compute::{Compute, Server};
+use lifeboat_core::compute::{Compute, ComputeError, ComputeService, Hypervisor, Server, VmState};
 use lifeboat_core::model::{Host, RecoveryMethod, VMove};
-use lifeboat_core::store::{HostFilter, ListQuery};
+use lifeboat_core::store::{HostFilter, ListQuery, StoreError};
 
 use super::super::evacuation_watch::EvacuationWatch;
 use super::super::{Ctx, Outcome};
-use super::moves::evacuate_batch;
+use super::moves::{Destination, NotMoved, evacuate_batch};
 use crate::decisions::{self, Target};
 use crate::policy::Placement;
+
+/// Why finding the hosts of the segment to evacuate to failed.
+#[derive(Debug, thiserror::Error)]
+enum TargetsError {
+    #[error(transparent)]
+    ReadHosts(StoreError),
+    #[error(transparent)]
+    ListComputeServices(ComputeError),
+    #[error(transparent)]
+    ReadHypervisors(ComputeError),
+}
+
+impl TargetsError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::ReadHosts(_) => true,
+            Self::ListComputeServices(e) | Self::ReadHypervisors(e) => e.is_retryable(),
+        }
+    }
+}
+
+/// Why bringing a reserved host into service, or putting it back in reserve, failed.
+#[derive(Debug, thiserror::Error)]
+enum SpareError {
+    #[error(transparent)]
+    FindComputeService(ComputeError),
+    #[error("Nova has no nova-compute service on reserved host {0}")]
+    NoComputeService(String),
+    #[error(transparent)]
+    EnableService(ComputeError),
+    #[error(transparent)]
+    DisableService(ComputeError),
+    #[error(transparent)]
+    SetReserved(StoreError),
+    #[error(transparent)]
+    ListAggregates(ComputeError),
+    #[error(transparent)]
+    AddToAggregate(ComputeError),
+    #[error(transparent)]
+    RemoveFromAggregate(ComputeError),
+}
+
+impl SpareError {
+    /// Whether another attempt may bring the spare into service.
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::FindComputeService(e)
+            | Self::EnableService(e)
+            | Self::DisableService(e)
+            | Self::ListAggregates(e)
+            | Self::AddToAggregate(e)
+            | Self::RemoveFromAggregate(e) => e.is_retryable(),
+            // Nova may register the service later (a spare still being set up).
+            Self::NoComputeService(_) | Self::SetReserved(_) => true,
+        }
+    }
+}
+
+/// The methods to try in turn, first `reserved_host` or not, then the other if it falls back.
+fn methods(method: RecoveryMethod) -> &'static [bool] {
+    match method {
+        RecoveryMethod::Auto => &[false],
+        RecoveryMethod::ReservedHost => &[true],
+        RecoveryMethod::AutoPriority => &[false, true],
+        RecoveryMethod::RhPriority => &[true, false],
+    }
+}
+
+fn method_name(reserved: bool) -> &'static str {
+    if reserved { "reserved_host" } else { "auto" }
+}
 
 /// Evacuates per the segment's recovery method; returns the moves that failed (with why) and
 /// the method that actually ran.
@@ -22,35 +93,30 @@ pub(super) async fn evacuate(
     method: RecoveryMethod,
     pending: Vec<VMove>,
     servers: &HashMap<String, Server>,
-) -> Result<(Vec<(VMove, String)>, String), Outcome> {
-    let (first_reserved, fallback) = match method {
-        RecoveryMethod::Auto => (false, false),
-        RecoveryMethod::ReservedHost => (true, false),
-        RecoveryMethod::AutoPriority => (false, true),
-        RecoveryMethod::RhPriority => (true, true),
-    };
+) -> Result<(Vec<(VMove, NotMoved)>, String), Outcome> {
     // One watch for every move of this recovery, both methods included.
     let watch = EvacuationWatch::start(nova.clone(), ctx.host.name.clone(), ctx.now());
     let watch = &watch;
-    let run = |reserved: bool, moves: Vec<VMove>| async move {
-        if reserved {
-            with_reserved_hosts(ctx, nova, watch, moves, servers).await
-        } else {
-            automatically(ctx, nova, watch, moves, servers).await
+    let mut failed: Vec<(VMove, NotMoved)> = Vec::new();
+    let mut next = pending;
+    let mut ran = Vec::new();
+    for (i, &reserved) in methods(method).iter().enumerate() {
+        if i > 0 {
+            if failed.is_empty() {
+                break;
+            }
+            ctx.checkpoint().await?;
+            next = failed.drain(..).map(|(m, _)| m).collect();
         }
-    };
-    let name = |reserved: bool| if reserved { "reserved_host" } else { "auto" };
-    let failed = run(first_reserved, pending).await?;
-    if failed.is_empty() || !fallback {
-        return Ok((failed, name(first_reserved).to_owned()));
+        ran.push(method_name(reserved));
+        let moves = std::mem::take(&mut next);
+        failed = if reserved {
+            with_reserved_hosts(ctx, nova, watch, moves, servers).await?
+        } else {
+            automatically(ctx, nova, watch, moves, servers).await?
+        };
     }
-    ctx.checkpoint().await?;
-    let retry: Vec<VMove> = failed.into_iter().map(|(m, _)| m).collect();
-    let still = run(!first_reserved, retry).await?;
-    Ok((
-        still,
-        format!("{} then {}", name(first_reserved), name(!first_reserved)),
-    ))
+    Ok((failed, ran.join(" then ")))
 }
 
 /// `auto`: each instance to a host of the segment with room (or wherever Nova's scheduler
@@ -61,35 +127,26 @@ async fn automatically(
     watch: &EvacuationWatch,
     moves: Vec<VMove>,
     servers: &HashMap<String, Server>,
-) -> Result<Vec<(VMove, String)>, Outcome> {
+) -> Result<Vec<(VMove, NotMoved)>, Outcome> {
     let mut step = ctx.rec.start("EvacuateInstancesTask").await;
     step.progress(
         0.0,
         format!("Evacuating {} instance(s) (auto).", moves.len()),
     )
     .await;
-    let targets: Vec<Option<String>> = match ctx.policy.host.placement {
-        Placement::Scheduler => vec![None; moves.len()],
+    let targets = match ctx.policy.host.placement {
+        Placement::Scheduler => vec![Destination::Scheduler; moves.len()],
         Placement::Segment => {
             let candidates = segment_targets(ctx, nova).await.map_err(|e| {
-                Outcome::error(format!(
-                    "Finding hosts of segment {} to evacuate to failed: {e}",
-                    ctx.host.failover_segment.name
-                ))
+                Outcome::failure(
+                    format!(
+                        "Finding hosts of segment {} to evacuate to failed: {e}",
+                        ctx.host.failover_segment.name
+                    ),
+                    e.is_retryable(),
+                )
             })?;
-            let instances: Vec<Server> = moves
-                .iter()
-                .map(|m| {
-                    servers
-                        .get(&m.instance_uuid)
-                        .cloned()
-                        .unwrap_or_else(|| placeholder(m))
-                })
-                .collect();
-            decisions::plan_targets(&instances, &candidates)
-                .into_iter()
-                .map(|t| Some(t.unwrap_or_default()))
-                .collect()
+            destinations(&moves, servers, &candidates)
         }
     };
     let failed = evacuate_batch(ctx, nova, watch, moves, targets, servers).await;
@@ -97,12 +154,34 @@ async fn automatically(
     Ok(failed)
 }
 
+/// Where each move goes when placed on the segment's hosts: the instances as Nova showed them
+/// (a placeholder, sized as nothing, for one Nova no longer listed), spread over `candidates`.
+fn destinations(
+    moves: &[VMove],
+    servers: &HashMap<String, Server>,
+    candidates: &[Target],
+) -> Vec<Destination> {
+    let instances: Vec<Server> = moves
+        .iter()
+        .map(|m| {
+            servers
+                .get(&m.instance_uuid)
+                .cloned()
+                .unwrap_or_else(|| placeholder(m))
+        })
+        .collect();
+    decisions::plan_targets(&instances, candidates)
+        .into_iter()
+        .map(|t| t.map_or(Destination::NoRoom, Destination::Host))
+        .collect()
+}
+
 fn placeholder(m: &VMove) -> Server {
     Server {
         id: m.instance_uuid.clone(),
         name: m.instance_name.clone(),
         status: String::new(),
-        vm_state: String::new(),
+        vm_state: VmState::Other(String::new()),
         task_state: None,
         host: m.source_host.clone(),
         locked: false,
@@ -112,7 +191,7 @@ fn placeholder(m: &VMove) -> Server {
     }
 }
 
-async fn finish_step(step: crate::recorder::Step<'_>, failed: &[(VMove, String)], method: &str) {
+async fn finish_step(step: crate::recorder::Step<'_>, failed: &[(VMove, NotMoved)], method: &str) {
     if failed.is_empty() {
         step.succeed(format!("Evacuation completed ({method})."))
             .await;
@@ -132,7 +211,10 @@ async fn finish_step(step: crate::recorder::Step<'_>, failed: &[(VMove, String)]
 
 /// Hosts of the failed host's segment that can take instances, with their free room: not the
 /// failed host, not reserved, not in maintenance, compute service enabled and up.
-async fn segment_targets(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<Vec<Target>, String> {
+async fn segment_targets(
+    ctx: &Ctx<'_>,
+    nova: &Arc<dyn Compute>,
+) -> Result<Vec<Target>, TargetsError> {
     let hosts = ctx
         .deps
         .store
@@ -141,22 +223,38 @@ async fn segment_targets(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<Vec<T
             &ListQuery::<HostFilter>::default(),
         )
         .await
-        .map_err(|e| e.to_string())?;
-    let services = nova.compute_services().await.map_err(|e| e.to_string())?;
-    let hypervisors = nova.hypervisors().await.map_err(|e| e.to_string())?;
-    Ok(hosts
+        .map_err(TargetsError::ReadHosts)?;
+    let services = nova
+        .compute_services()
+        .await
+        .map_err(TargetsError::ListComputeServices)?;
+    let hypervisors = nova
+        .hypervisors()
+        .await
+        .map_err(TargetsError::ReadHypervisors)?;
+    let eligible: Vec<&str> = hosts
         .iter()
         .filter(|h| h.uuid != ctx.host.uuid && !h.reserved && !h.on_maintenance())
-        .filter(|h| services.iter().any(|s| s.host == h.name && s.is_usable()))
+        .map(|h| h.name.as_str())
+        .collect();
+    Ok(room(&eligible, &services, &hypervisors))
+}
+
+/// The free room of each of `hosts` whose compute service is usable and whose hypervisor Nova
+/// lists.
+fn room(hosts: &[&str], services: &[ComputeService], hypervisors: &[Hypervisor]) -> Vec<Target> {
+    hosts
+        .iter()
+        .filter(|h| services.iter().any(|s| s.host == **h && s.is_usable()))
         .filter_map(|h| {
-            let hv = hypervisors.iter().find(|v| v.host == h.name)?;
+            let hv = hypervisors.iter().find(|v| v.host == *h)?;
             Some(Target {
-                host: h.name.clone(),
+                host: (*h).to_owned(),
                 free_vcpus: hv.vcpus.saturating_sub(hv.vcpus_used),
                 free_ram_mb: hv.memory_mb.saturating_sub(hv.memory_mb_used),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// `reserved_host`: bring the segment's spares into service one at a time and move the
@@ -167,7 +265,7 @@ async fn with_reserved_hosts(
     watch: &EvacuationWatch,
     moves: Vec<VMove>,
     servers: &HashMap<String, Server>,
-) -> Result<Vec<(VMove, String)>, Outcome> {
+) -> Result<Vec<(VMove, NotMoved)>, Outcome> {
     let mut step = ctx.rec.start("EvacuateInstancesTask").await;
     let filter = HostFilter {
         reserved: Some(true),
@@ -189,8 +287,9 @@ async fn with_reserved_hosts(
         .await
         .map_err(|e| Outcome::error(e.to_string()))?;
     if spares.is_empty() {
-        let why = "No reserved_hosts available for evacuation.".to_owned();
-        step.fail(why.clone()).await;
+        // An operator may add a spare before the next attempt.
+        let why = NotMoved::retryable("No reserved_hosts available for evacuation.");
+        step.fail(why.why.clone()).await;
         return Ok(moves.into_iter().map(|m| (m, why.clone())).collect());
     }
     let mut remaining = moves;
@@ -217,11 +316,12 @@ async fn with_reserved_hosts(
                     format!("Reserved host {} could not be used: {e}", spare.name),
                 )
                 .await;
-                failed = remaining.iter().map(|m| (m.clone(), e.clone())).collect();
+                let why = NotMoved::new(e.to_string(), e.is_retryable());
+                failed = remaining.iter().map(|m| (m.clone(), why.clone())).collect();
                 continue;
             }
         };
-        let targets = vec![Some(spare.name.clone()); remaining.len()];
+        let targets = vec![Destination::Host(spare.name.clone()); remaining.len()];
         let count = remaining.len();
         failed = evacuate_batch(ctx, nova, watch, remaining, targets, servers).await;
         if failed.len() == count {
@@ -253,34 +353,33 @@ async fn activate_spare(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
     spare: &Host,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, SpareError> {
     let service = nova
         .find_compute_service(&spare.name)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "Nova has no nova-compute service on reserved host {}",
-                spare.name
-            )
-        })?;
-    if service.status != "enabled" {
+        .map_err(SpareError::FindComputeService)?
+        .ok_or_else(|| SpareError::NoComputeService(spare.name.clone()))?;
+    if !service.is_enabled() {
         nova.enable_service(&service.id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(SpareError::EnableService)?;
     }
     ctx.deps
         .store
         .set_host_flags(spare.uuid, None, Some(false), ctx.now())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(SpareError::SetReserved)?;
     let mut added = Vec::new();
     if ctx.policy.host.reserved_host_to_aggregate {
-        for aggregate in nova.aggregates().await.map_err(|e| e.to_string())? {
+        for aggregate in nova
+            .aggregates()
+            .await
+            .map_err(SpareError::ListAggregates)?
+        {
             if aggregate.hosts.contains(&ctx.host.name) && !aggregate.hosts.contains(&spare.name) {
                 nova.add_host_to_aggregate(&aggregate.id, &spare.name)
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(SpareError::AddToAggregate)?;
                 added.push(aggregate.id);
             }
         }
@@ -294,24 +393,24 @@ async fn deactivate_spare(
     nova: &Arc<dyn Compute>,
     spare: &Host,
     added: &[String],
-) -> Result<(), String> {
+) -> Result<(), SpareError> {
     for aggregate in added {
         nova.remove_host_from_aggregate(aggregate, &spare.name)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(SpareError::RemoveFromAggregate)?;
     }
     if let Some(service) = nova
         .find_compute_service(&spare.name)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(SpareError::FindComputeService)?
     {
         nova.disable_service(&service.id, "Lifeboat: reserved host returned to reserve")
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(SpareError::DisableService)?;
     }
     ctx.deps
         .store
         .set_host_flags(spare.uuid, None, Some(true), ctx.now())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(SpareError::SetReserved)
 }
