@@ -329,3 +329,27 @@ pub trait Webhook: Send + Sync + std::fmt::Debug {
         timeout: std::time::Duration,
     ) -> Result<u16, WebhookError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nova_states_read_back_as_nova_spells_them() {
+        for s in [
+            "active", "stopped", "error", "paused", "rescued", "resized", "shelved", "",
+        ] {
+            assert_eq!(VmState::from(s).as_str(), s);
+        }
+        assert_eq!(VmState::from("shelved"), VmState::Other("shelved".into()));
+        for (s, rebuild) in [
+            ("rebuilding", true),
+            ("rebuild_block_device_mapping", true),
+            ("rebuild_spawning", true),
+            ("powering-off", false),
+        ] {
+            let t = TaskState::from(s);
+            assert_eq!((t.as_str(), t.is_rebuild()), (s, rebuild));
+        }
+    }
+}

@@ -345,3 +345,44 @@ impl Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_retryable_error_is_tried_again_while_attempts_remain() {
+        let settings = EngineSettings {
+            engine_id: "e".into(),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            max_concurrent: 1,
+            max_attempts: 3,
+            retry_backoff: Duration::from_secs(30),
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let error = |retryable| Outcome::Error {
+            message: "Nova said no".into(),
+            method: Some("auto".into()),
+            retryable,
+        };
+        let table = [
+            (true, 1, NotificationStatus::Error, true, "Nova said no"),
+            (
+                true,
+                3,
+                NotificationStatus::Failed,
+                false,
+                "Nova said no (gave up after 3 attempts)",
+            ),
+            (false, 1, NotificationStatus::Failed, false, "Nova said no"),
+        ];
+        for (retryable, attempt, status, retried, message) in table {
+            let c = error(retryable).completion(attempt, &settings, now);
+            assert_eq!(c.status, status, "{retryable} {attempt}");
+            assert_eq!(c.retry_at.is_some(), retried, "{retryable} {attempt}");
+            assert_eq!(c.message.as_deref(), Some(message));
+            assert_eq!(c.recovery_method.as_deref(), Some("auto"));
+        }
+    }
+}

@@ -316,6 +316,31 @@ mod tests {
     }
 
     #[test]
+    fn keystone_failing_may_pass_and_keystone_refusing_does_not() {
+        let refused = |status| KeystoneError::Refused {
+            user: "lifeboat".into(),
+            status,
+            message: "no".into(),
+        };
+        let table = [
+            (refused(401), false),
+            (refused(503), true),
+            (KeystoneError::BadResponse("not JSON".into()), false),
+            (
+                KeystoneError::NoEndpoint {
+                    service_type: "compute".into(),
+                    interface: "public".into(),
+                    region: String::new(),
+                },
+                false,
+            ),
+        ];
+        for (e, retryable) in table {
+            assert_eq!(e.is_retryable(), retryable, "{e}");
+        }
+    }
+
+    #[test]
     fn catalog_lookup_honours_interface_region_and_name() {
         let c = catalog();
         assert_eq!(

@@ -328,3 +328,87 @@ fn failure(e: WaitError<ComputeError>, last_error: &std::sync::Mutex<Option<Stri
         (e, _) => NotMoved::retryable(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn refused(status: u16) -> ComputeError {
+        ComputeError::Refused {
+            action: "evacuating server s1".into(),
+            status,
+            message: "no".into(),
+        }
+    }
+
+    #[test]
+    fn how_a_move_ended_is_what_its_vmove_records() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let why = NotMoved::retryable("timed out");
+        let table = [
+            (
+                Moved::To("h2".into()),
+                VMoveStatus::Succeeded,
+                Some("h2"),
+                None,
+            ),
+            (
+                Moved::Gone,
+                VMoveStatus::Ignored,
+                None,
+                Some("The instance no longer exists."),
+            ),
+            (
+                Moved::Failed(why.clone()),
+                VMoveStatus::Failed,
+                None,
+                Some("Failed reason: timed out"),
+            ),
+        ];
+        for (moved, status, dest, message) in table {
+            let failed = matches!(moved, Moved::Failed(_));
+            let (update, failure) = ended(moved, now);
+            assert_eq!(update.status, Some(status));
+            assert_eq!(update.dest_host.flatten().as_deref(), dest);
+            assert_eq!(update.message.flatten().as_deref(), message);
+            assert_eq!(update.end_time, Some(Some(now)));
+            assert_eq!(failure, failed.then(|| why.clone()));
+        }
+    }
+
+    #[test]
+    fn only_a_nova_refusal_that_may_pass_leaves_a_move_to_retry() {
+        for (status, retryable) in [
+            (400, false),
+            (404, false),
+            (403, false),
+            (409, true),
+            (500, true),
+            (503, true),
+        ] {
+            assert_eq!(
+                NotMoved::nova(&refused(status)).retryable,
+                retryable,
+                "{status}"
+            );
+        }
+        let none = std::sync::Mutex::new(None);
+        let table = [
+            (WaitError::Timeout(Duration::from_secs(1)), true),
+            (WaitError::Failed("went to error state".into()), true),
+            (WaitError::Look(refused(403)), false),
+            (WaitError::Look(refused(502)), true),
+        ];
+        for (e, retryable) in table {
+            let what = e.to_string();
+            assert_eq!(failure(e, &none).retryable, retryable, "{what}");
+        }
+        let last = std::sync::Mutex::new(Some("Nova answered 502".to_owned()));
+        assert_eq!(
+            failure(WaitError::Timeout(Duration::from_secs(1)), &last),
+            NotMoved::retryable("timeout after 1s; last error: Nova answered 502")
+        );
+    }
+}

@@ -414,3 +414,138 @@ async fn deactivate_spare(
         .await
         .map_err(SpareError::SetReserved)
 }
+
+#[cfg(test)]
+mod tests {
+    use lifeboat_core::model::{Timestamps, VMoveStatus, VMoveType};
+
+    use super::*;
+    use crate::decisions::fixtures::server;
+
+    fn service(host: &str, status: &str, state: &str, forced_down: bool) -> ComputeService {
+        ComputeService {
+            id: format!("svc-{host}"),
+            host: host.into(),
+            status: status.into(),
+            disabled_reason: None,
+            state: state.into(),
+            forced_down,
+        }
+    }
+
+    fn hypervisor(host: &str, vcpus: (u64, u64), memory_mb: (u64, u64)) -> Hypervisor {
+        Hypervisor {
+            host: host.into(),
+            vcpus: vcpus.0,
+            vcpus_used: vcpus.1,
+            memory_mb: memory_mb.0,
+            memory_mb_used: memory_mb.1,
+        }
+    }
+
+    fn vmove(instance: &str) -> VMove {
+        VMove {
+            id: 1,
+            uuid: uuid::Uuid::nil(),
+            notification_uuid: uuid::Uuid::nil(),
+            instance_uuid: instance.into(),
+            instance_name: instance.into(),
+            source_host: Some("h1".into()),
+            dest_host: None,
+            start_time: None,
+            end_time: None,
+            vmove_type: VMoveType::Evacuation,
+            status: VMoveStatus::Pending,
+            message: None,
+            timestamps: Timestamps {
+                created_at: chrono::DateTime::UNIX_EPOCH,
+                updated_at: None,
+                deleted_at: None,
+                deleted: false,
+            },
+        }
+    }
+
+    #[test]
+    fn each_recovery_method_tries_its_ways_in_turn() {
+        let table = [
+            (RecoveryMethod::Auto, vec!["auto"]),
+            (RecoveryMethod::ReservedHost, vec!["reserved_host"]),
+            (RecoveryMethod::AutoPriority, vec!["auto", "reserved_host"]),
+            (RecoveryMethod::RhPriority, vec!["reserved_host", "auto"]),
+        ];
+        for (method, ways) in table {
+            let names: Vec<&str> = methods(method).iter().map(|r| method_name(*r)).collect();
+            assert_eq!(names, ways, "{method:?}");
+        }
+    }
+
+    #[test]
+    fn room_is_on_usable_hosts_with_a_listed_hypervisor_and_never_below_zero() {
+        let services = [
+            service("up", "enabled", "up", false),
+            service("disabled", "disabled", "up", false),
+            service("down", "enabled", "down", false),
+            service("forced", "enabled", "up", true),
+            service("no-hypervisor", "enabled", "up", false),
+            service("overcommitted", "enabled", "up", false),
+        ];
+        let hypervisors = [
+            hypervisor("up", (8, 2), (4096, 1024)),
+            hypervisor("disabled", (8, 0), (4096, 0)),
+            hypervisor("down", (8, 0), (4096, 0)),
+            hypervisor("forced", (8, 0), (4096, 0)),
+            hypervisor("overcommitted", (4, 6), (1024, 2048)),
+        ];
+        let hosts = [
+            "up",
+            "disabled",
+            "down",
+            "forced",
+            "no-hypervisor",
+            "overcommitted",
+            "no-service",
+        ];
+        let target = |host: &str, free_vcpus, free_ram_mb| Target {
+            host: host.into(),
+            free_vcpus,
+            free_ram_mb,
+        };
+        assert_eq!(
+            room(&hosts, &services, &hypervisors),
+            vec![target("up", 6, 3072), target("overcommitted", 0, 0)]
+        );
+    }
+
+    #[test]
+    fn moves_go_where_there_is_room_and_the_rest_get_no_room() {
+        let mut big = server("big", &[], "active");
+        big.id = "big".into();
+        big.ram_mb = Some(4096);
+        let mut small = server("small", &[], "active");
+        small.id = "small".into();
+        let servers: HashMap<String, Server> = [big, small]
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
+        let candidates = [Target {
+            host: "h2".into(),
+            free_vcpus: 4,
+            free_ram_mb: 1024,
+        }];
+        // Nova no longer lists "gone": it is placed as if it needed nothing.
+        let moves = [vmove("big"), vmove("small"), vmove("gone")];
+        assert_eq!(
+            destinations(&moves, &servers, &candidates),
+            vec![
+                Destination::NoRoom,
+                Destination::Host("h2".into()),
+                Destination::Host("h2".into()),
+            ]
+        );
+        assert_eq!(
+            destinations(&moves[..1], &servers, &[]),
+            vec![Destination::NoRoom]
+        );
+    }
+}
