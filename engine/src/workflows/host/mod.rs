@@ -10,8 +10,9 @@ mod before;
 mod moves;
 mod placement;
 
-use super::{Ctx, Outcome, custom};
 use lifeboat_core::model::{VMove, VMoveStatus};
+
+use super::{Ctx, Outcome, custom};
 
 /// Recovers a failed host.
 pub(crate) async fn recover(ctx: &Ctx<'_>) -> Outcome {
