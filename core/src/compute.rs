@@ -22,7 +22,108 @@ pub struct ComputeService {
 impl ComputeService {
     /// Whether the service takes new instances (enabled and up).
     pub fn is_usable(&self) -> bool {
-        self.status == "enabled" && self.state == "up" && !self.forced_down
+        self.is_enabled() && self.state == "up" && !self.forced_down
+    }
+
+    /// Whether the service is enabled (`status` is `enabled`).
+    pub fn is_enabled(&self) -> bool {
+        self.status == "enabled"
+    }
+}
+
+/// `OS-EXT-STS:vm_state`: the states Lifeboat acts on by name, any other as Nova spelled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VmState {
+    /// `active`: running.
+    Active,
+    /// `stopped`: powered off.
+    Stopped,
+    /// `error`.
+    Error,
+    /// `paused`.
+    Paused,
+    /// `rescued`.
+    Rescued,
+    /// `resized`: a resize waits to be confirmed.
+    Resized,
+    /// Any other state (empty when Nova did not show one).
+    Other(String),
+}
+
+impl VmState {
+    /// Nova's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "active",
+            Self::Stopped => "stopped",
+            Self::Error => "error",
+            Self::Paused => "paused",
+            Self::Rescued => "rescued",
+            Self::Resized => "resized",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for VmState {
+    fn from(s: &str) -> Self {
+        match s {
+            "active" => Self::Active,
+            "stopped" => Self::Stopped,
+            "error" => Self::Error,
+            "paused" => Self::Paused,
+            "rescued" => Self::Rescued,
+            "resized" => Self::Resized,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for VmState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `OS-EXT-STS:task_state`: the task under way. Only the rebuild tasks of an evacuation are
+/// named; any other is kept as Nova spelled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskState {
+    /// `rebuilding`.
+    Rebuilding,
+    /// `rebuild_block_device_mapping`.
+    RebuildBlockDeviceMapping,
+    /// `rebuild_spawning`.
+    RebuildSpawning,
+    /// Any other task.
+    Other(String),
+}
+
+impl TaskState {
+    /// Whether this is a step of a rebuild (what an evacuation goes through).
+    pub fn is_rebuild(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+
+    /// Nova's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Rebuilding => "rebuilding",
+            Self::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
+            Self::RebuildSpawning => "rebuild_spawning",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for TaskState {
+    fn from(s: &str) -> Self {
+        match s {
+            "rebuilding" => Self::Rebuilding,
+            "rebuild_block_device_mapping" => Self::RebuildBlockDeviceMapping,
+            "rebuild_spawning" => Self::RebuildSpawning,
+            other => Self::Other(other.to_owned()),
+        }
     }
 }
 
@@ -35,10 +136,10 @@ pub struct Server {
     pub name: String,
     /// `ACTIVE`, `SHUTOFF`, `ERROR`, …
     pub status: String,
-    /// `OS-EXT-STS:vm_state`: `active`, `stopped`, `error`, `paused`, …
-    pub vm_state: String,
+    /// `OS-EXT-STS:vm_state`.
+    pub vm_state: VmState,
     /// `OS-EXT-STS:task_state`, when a task is under way.
-    pub task_state: Option<String>,
+    pub task_state: Option<TaskState>,
     /// `OS-EXT-SRV-ATTR:host`: the compute host it is on.
     pub host: Option<String>,
     /// Whether it is locked.
@@ -122,6 +223,8 @@ pub enum ComputeError {
         action: String,
         /// Why.
         message: String,
+        /// Whether asking again may succeed (Keystone unreachable or failing, not refusing).
+        retryable: bool,
     },
 }
 
@@ -131,7 +234,7 @@ impl ComputeError {
         match self {
             Self::Unreachable { .. } => true,
             Self::Refused { status, .. } => *status >= 500 || *status == 409,
-            Self::Auth { .. } => false,
+            Self::Auth { retryable, .. } => *retryable,
         }
     }
 
@@ -174,8 +277,8 @@ pub trait Compute: Send + Sync + std::fmt::Debug {
     async fn start_server(&self, id: &str) -> Result<(), ComputeError>;
     /// Hard-reboots a server.
     async fn hard_reboot(&self, id: &str) -> Result<(), ComputeError>;
-    /// Resets a server's state (`active` or `error`).
-    async fn reset_state(&self, id: &str, state: &str) -> Result<(), ComputeError>;
+    /// Resets a server's state (Nova takes [`VmState::Active`] or [`VmState::Error`]).
+    async fn reset_state(&self, id: &str, state: VmState) -> Result<(), ComputeError>;
     /// Every host aggregate.
     async fn aggregates(&self) -> Result<Vec<Aggregate>, ComputeError>;
     /// Adds a host to an aggregate (already a member counts as done).
@@ -201,6 +304,20 @@ pub trait Compute: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<EvacuationMigration>, ComputeError>;
 }
 
+/// Why a webhook call got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The request could not be sent or no answer came in time.
+    #[error("calling {url} failed: {source}")]
+    Post {
+        /// The webhook's URL.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
 /// Outbound HTTP for workflow webhooks (custom steps that call an operator's endpoint).
 #[async_trait::async_trait]
 pub trait Webhook: Send + Sync + std::fmt::Debug {
@@ -210,5 +327,29 @@ pub trait Webhook: Send + Sync + std::fmt::Debug {
         url: &str,
         body: &serde_json::Value,
         timeout: std::time::Duration,
-    ) -> Result<u16, String>;
+    ) -> Result<u16, WebhookError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nova_states_read_back_as_nova_spells_them() {
+        for s in [
+            "active", "stopped", "error", "paused", "rescued", "resized", "shelved", "",
+        ] {
+            assert_eq!(VmState::from(s).as_str(), s);
+        }
+        assert_eq!(VmState::from("shelved"), VmState::Other("shelved".into()));
+        for (s, rebuild) in [
+            ("rebuilding", true),
+            ("rebuild_block_device_mapping", true),
+            ("rebuild_spawning", true),
+            ("powering-off", false),
+        ] {
+            let t = TaskState::from(s);
+            assert_eq!((t.as_str(), t.is_rebuild()), (s, rebuild));
+        }
+    }
 }

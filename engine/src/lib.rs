@@ -287,7 +287,22 @@ impl Outcome {
                 None,
                 None,
             ),
-            Self::Error { message, method } => match decisions::retry_at(
+            // Trying again would fail the same way: failed at once, as after the last attempt.
+            Self::Error {
+                message,
+                method,
+                retryable: false,
+            } => (
+                NotificationStatus::Failed,
+                Some(message.clone()),
+                None,
+                method.clone(),
+            ),
+            Self::Error {
+                message,
+                method,
+                retryable: true,
+            } => match decisions::retry_at(
                 attempt,
                 settings.max_attempts,
                 settings.retry_backoff,
@@ -327,6 +342,47 @@ impl Outcome {
             message,
             retry_at,
             recovery_method: method,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_retryable_error_is_tried_again_while_attempts_remain() {
+        let settings = EngineSettings {
+            engine_id: "e".into(),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(1),
+            max_concurrent: 1,
+            max_attempts: 3,
+            retry_backoff: Duration::from_secs(30),
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let error = |retryable| Outcome::Error {
+            message: "Nova said no".into(),
+            method: Some("auto".into()),
+            retryable,
+        };
+        let table = [
+            (true, 1, NotificationStatus::Error, true, "Nova said no"),
+            (
+                true,
+                3,
+                NotificationStatus::Failed,
+                false,
+                "Nova said no (gave up after 3 attempts)",
+            ),
+            (false, 1, NotificationStatus::Failed, false, "Nova said no"),
+        ];
+        for (retryable, attempt, status, retried, message) in table {
+            let c = error(retryable).completion(attempt, &settings, now);
+            assert_eq!(c.status, status, "{retryable} {attempt}");
+            assert_eq!(c.retry_at.is_some(), retried, "{retryable} {attempt}");
+            assert_eq!(c.message.as_deref(), Some(message));
+            assert_eq!(c.recovery_method.as_deref(), Some("auto"));
         }
     }
 }

@@ -182,6 +182,30 @@ pub enum PolicyError {
     },
 }
 
+/// Why a workflow policy file was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyParseError {
+    /// The YAML does not read as policies.
+    #[error(transparent)]
+    ReadYaml(#[from] serde_yaml::Error),
+    /// A custom step says more (or less) than one thing to do.
+    #[error("policy {policy}: custom step {step} needs exactly one of run, webhook, wait, until")]
+    CustomStepKinds {
+        /// The policy.
+        policy: String,
+        /// The step.
+        step: String,
+    },
+    /// A segment names a policy the file does not define.
+    #[error("segment {segment} uses policy {policy}, which is not defined")]
+    UndefinedPolicy {
+        /// The segment.
+        segment: String,
+        /// The policy it names.
+        policy: String,
+    },
+}
+
 /// Masakari task names in a `[taskflow_driver_recovery_flows]` list.
 fn task_names(list: &str) -> Vec<String> {
     list.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -352,15 +376,15 @@ impl Policies {
                 });
             }
         };
-        Self::parse(default, &text).map_err(|reason| PolicyError::File {
+        Self::parse(default, &text).map_err(|e| PolicyError::File {
             path: path.display().to_string(),
-            reason,
+            reason: e.to_string(),
         })
     }
 
     /// The default plus policies written in YAML.
-    pub fn parse(default: Policy, text: &str) -> Result<Self, String> {
-        let file: PolicyFile = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(default: Policy, text: &str) -> Result<Self, PolicyParseError> {
+        let file: PolicyFile = serde_yaml::from_str(text)?;
         let mut named = HashMap::new();
         for (name, o) in file.policies {
             let mut p = default.clone();
@@ -390,10 +414,10 @@ impl Policies {
                     + usize::from(step.wait.is_some())
                     + usize::from(step.until.is_some());
                 if kinds != 1 {
-                    return Err(format!(
-                        "policy {name}: custom step {} needs exactly one of run, webhook, wait, until",
-                        step.name
-                    ));
+                    return Err(PolicyParseError::CustomStepKinds {
+                        policy: name,
+                        step: step.name.clone(),
+                    });
                 }
             }
             let i = &o.instance_failure;
@@ -411,9 +435,10 @@ impl Policies {
         }
         for (segment, policy) in &file.segments {
             if policy != "default" && !named.contains_key(policy) {
-                return Err(format!(
-                    "segment {segment} uses policy {policy}, which is not defined"
-                ));
+                return Err(PolicyParseError::UndefinedPolicy {
+                    segment: segment.clone(),
+                    policy: policy.clone(),
+                });
             }
         }
         Ok(Self {
@@ -483,6 +508,7 @@ segments:
         assert!(
             Policies::parse(default(), "segments:\n  prod: missing\n")
                 .unwrap_err()
+                .to_string()
                 .contains("not defined")
         );
         assert!(
@@ -496,6 +522,7 @@ segments:
         assert!(
             Policies::parse(default(), two_kinds)
                 .unwrap_err()
+                .to_string()
                 .contains("exactly one")
         );
     }

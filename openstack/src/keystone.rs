@@ -71,6 +71,18 @@ pub enum KeystoneError {
     },
 }
 
+impl KeystoneError {
+    /// Whether asking again may succeed: Keystone unreachable or failing (5xx), not refusing
+    /// the credentials or missing an endpoint.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Refused { status, .. } => *status >= 500,
+            Self::BadResponse(_) | Self::NoEndpoint { .. } => false,
+        }
+    }
+}
+
 /// One catalog endpoint.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct CatalogEndpoint {
@@ -309,6 +321,31 @@ mod tests {
         ]))
         .map(Catalog)
         .unwrap()
+    }
+
+    #[test]
+    fn keystone_failing_may_pass_and_keystone_refusing_does_not() {
+        let refused = |status| KeystoneError::Refused {
+            user: "lifeboat".into(),
+            status,
+            message: "no".into(),
+        };
+        let table = [
+            (refused(401), false),
+            (refused(503), true),
+            (KeystoneError::BadResponse("not JSON".into()), false),
+            (
+                KeystoneError::NoEndpoint {
+                    service_type: "compute".into(),
+                    interface: "public".into(),
+                    region: String::new(),
+                },
+                false,
+            ),
+        ];
+        for (e, retryable) in table {
+            assert_eq!(e.is_retryable(), retryable, "{e}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use lifeboat_core::compute::{
     Aggregate, Compute, ComputeError, ComputeService, EvacuationMigration, Hypervisor, Server,
+    TaskState, VmState,
 };
 use lifeboat_core::config::Secret;
 use reqwest::Method;
@@ -115,8 +116,8 @@ impl From<ServerBody> for Server {
             id: s.id,
             name: s.name,
             status: s.status,
-            vm_state: s.vm_state.unwrap_or_default(),
-            task_state: s.task_state,
+            vm_state: VmState::from(s.vm_state.as_deref().unwrap_or_default()),
+            task_state: s.task_state.as_deref().map(TaskState::from),
             host: s.host,
             locked: s.locked,
             metadata: s.metadata,
@@ -216,6 +217,7 @@ impl NovaClient {
                 let (token, catalog) = session.token().await.map_err(|e| ComputeError::Auth {
                     action: action.to_owned(),
                     message: e.to_string(),
+                    retryable: e.is_retryable(),
                 })?;
                 let endpoint = match endpoint_override {
                     Some(url) => url.trim_end_matches('/').to_owned(),
@@ -229,6 +231,7 @@ impl NovaClient {
                             .map_err(|e| ComputeError::Auth {
                                 action: action.to_owned(),
                                 message: e.to_string(),
+                                retryable: e.is_retryable(),
                             })?
                     }
                 };
@@ -316,6 +319,7 @@ impl NovaClient {
         Err(ComputeError::Auth {
             action: action.to_owned(),
             message: "Nova refused two fresh tokens".to_owned(),
+            retryable: false,
         })
     }
 
@@ -497,8 +501,8 @@ impl Compute for NovaClient {
         .await
     }
 
-    async fn reset_state(&self, id: &str, state: &str) -> Result<(), ComputeError> {
-        let body = json!({"os-resetState": {"state": state}});
+    async fn reset_state(&self, id: &str, state: VmState) -> Result<(), ComputeError> {
+        let body = json!({"os-resetState": {"state": state.as_str()}});
         self.server_action(
             &format!("resetting server {id} to {state}"),
             id,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lifeboat_core::compute::Webhook;
+use lifeboat_core::compute::{Webhook, WebhookError};
 
 /// Posts JSON with the shared HTTP client.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ impl Webhook for HttpWebhook {
         url: &str,
         body: &serde_json::Value,
         timeout: Duration,
-    ) -> Result<u16, String> {
+    ) -> Result<u16, WebhookError> {
         self.http
             .post(url)
             .timeout(timeout)
@@ -32,6 +32,9 @@ impl Webhook for HttpWebhook {
             .send()
             .await
             .map(|r| r.status().as_u16())
-            .map_err(|e| format!("calling {url} failed: {e}"))
+            .map_err(|e| WebhookError::Post {
+                url: url.to_owned(),
+                source: Box::new(e),
+            })
     }
 }

@@ -3,6 +3,7 @@
 //! host's reports, and the store never ends it for the engine either.
 
 use super::{Ctx, Outcome};
+use lifeboat_core::store::StoreError;
 
 /// Takes the host out of a recovery's maintenance if the policy says so.
 pub(crate) async fn host(ctx: &Ctx<'_>) -> Outcome {
@@ -31,14 +32,14 @@ pub(crate) async fn host(ctx: &Ctx<'_>) -> Outcome {
             }
         }
         Err(e) => {
-            step.fail(e.clone()).await;
-            Outcome::error(e)
+            step.fail(e.to_string()).await;
+            Outcome::error(e.to_string())
         }
     }
 }
 
 /// Ends the maintenance a recovery put the host in (the store leaves an operator's alone).
-pub(crate) async fn end_recovery_maintenance(ctx: &Ctx<'_>) -> Result<(), String> {
+pub(crate) async fn end_recovery_maintenance(ctx: &Ctx<'_>) -> Result<(), StoreError> {
     ctx.deps
         .store
         .set_host_flags(
@@ -48,5 +49,4 @@ pub(crate) async fn end_recovery_maintenance(ctx: &Ctx<'_>) -> Result<(), String
             ctx.now(),
         )
         .await
-        .map_err(|e| e.to_string())
 }

@@ -3,11 +3,49 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use lifeboat_core::compute::WebhookError;
 use serde_json::json;
 
 use super::{Ctx, Outcome};
 use crate::policy::CustomStep;
 use crate::wait::{self, Look};
+
+/// Why one try of a custom step failed.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("no HTTP client is configured for webhooks")]
+    NoWebhookClient,
+    #[error(transparent)]
+    PostWebhook(WebhookError),
+    #[error("{url} answered {status}")]
+    WebhookRefused { url: String, status: u16 },
+    #[error("the condition {program} did not hold within {timeout:?}: {last}")]
+    ConditionUnmet {
+        program: String,
+        timeout: Duration,
+        last: String,
+    },
+    #[error("the step has nothing to do")]
+    NothingToDo,
+    #[error("starting {program} failed: {source}")]
+    Start {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{program} did not finish within {timeout:?}")]
+    Timeout { program: String, timeout: Duration },
+    #[error("waiting for {program} failed: {source}")]
+    Wait {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{program} exited with {status}: {stderr}")]
+    Exited {
+        program: String,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+}
 
 /// Runs `steps` in order; a failing step with `on_failure: abort` ends the recovery.
 pub(crate) async fn run_all(
@@ -31,7 +69,7 @@ pub(crate) async fn run_all(
                     break;
                 }
                 Err(why) => {
-                    last_error = why;
+                    last_error = why.to_string();
                     record
                         .progress(
                             0.0,
@@ -54,7 +92,7 @@ pub(crate) async fn run_all(
     Ok(())
 }
 
-async fn run_one(ctx: &Ctx<'_>, step: &CustomStep, event: &str) -> Result<String, String> {
+async fn run_one(ctx: &Ctx<'_>, step: &CustomStep, event: &str) -> Result<String, StepError> {
     let n = ctx.notification;
     if let Some(seconds) = step.wait {
         tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -65,7 +103,7 @@ async fn run_one(ctx: &Ctx<'_>, step: &CustomStep, event: &str) -> Result<String
             .deps
             .webhook
             .as_ref()
-            .ok_or("no HTTP client is configured for webhooks")?;
+            .ok_or(StepError::NoWebhookClient)?;
         let body = json!({
             "event": event,
             "notification_uuid": n.notification_uuid,
@@ -74,23 +112,29 @@ async fn run_one(ctx: &Ctx<'_>, step: &CustomStep, event: &str) -> Result<String
             "segment": ctx.host.failover_segment.name,
             "payload": n.payload,
         });
-        let status = hook.post_json(url, &body, step.timeout()).await?;
+        let status = hook
+            .post_json(url, &body, step.timeout())
+            .await
+            .map_err(StepError::PostWebhook)?;
         return if (200..300).contains(&status) {
             Ok(format!("{url} answered {status}"))
         } else {
-            Err(format!("{url} answered {status}"))
+            Err(StepError::WebhookRefused {
+                url: url.clone(),
+                status,
+            })
         };
     }
     if let Some(argv) = step.until.as_ref().filter(|a| !a.is_empty()) {
         let interval = Duration::from_secs(step.interval.unwrap_or(2));
         let last = std::sync::Mutex::new(String::new());
         let held = wait::until(step.timeout(), interval, || async {
-            Ok::<_, String>(match command(ctx, argv, event, step.timeout()).await {
+            Ok::<_, StepError>(match command(ctx, argv, event, step.timeout()).await {
                 Ok(_) => Look::Done(()),
                 Err(why) => {
                     *last
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = why;
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = why.to_string();
                     Look::Pending
                 }
             })
@@ -101,15 +145,15 @@ async fn run_one(ctx: &Ctx<'_>, step: &CustomStep, event: &str) -> Result<String
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         return match held {
             Ok(()) => Ok(format!("{} succeeded: the condition holds", argv[0])),
-            Err(_) => Err(format!(
-                "the condition {} did not hold within {:?}: {last}",
-                argv[0],
-                step.timeout()
-            )),
+            Err(_) => Err(StepError::ConditionUnmet {
+                program: argv[0].clone(),
+                timeout: step.timeout(),
+                last,
+            }),
         };
     }
     let Some(argv) = step.run.as_ref().filter(|a| !a.is_empty()) else {
-        return Err("the step has nothing to do".into());
+        return Err(StepError::NothingToDo);
     };
     command(ctx, argv, event, step.timeout()).await
 }
@@ -120,7 +164,7 @@ async fn command(
     argv: &[String],
     event: &str,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     let n = ctx.notification;
     let mut command = tokio::process::Command::new(&argv[0]);
     command
@@ -133,13 +177,21 @@ async fn command(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = command
-        .spawn()
-        .map_err(|e| format!("starting {} failed: {e}", argv[0]))?;
+    let program = || argv[0].clone();
+    let child = command.spawn().map_err(|source| StepError::Start {
+        program: program(),
+        source,
+    })?;
     let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
-        .map_err(|_| format!("{} did not finish within {timeout:?}", argv[0]))?
-        .map_err(|e| format!("waiting for {} failed: {e}", argv[0]))?;
+        .map_err(|_| StepError::Timeout {
+            program: program(),
+            timeout,
+        })?
+        .map_err(|source| StepError::Wait {
+            program: program(),
+            source,
+        })?;
     let tail = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes);
         text.trim()
@@ -154,11 +206,10 @@ async fn command(
     if output.status.success() {
         Ok(format!("{} succeeded: {}", argv[0], tail(&output.stdout)))
     } else {
-        Err(format!(
-            "{} exited with {}: {}",
-            argv[0],
-            output.status,
-            tail(&output.stderr)
-        ))
+        Err(StepError::Exited {
+            program: program(),
+            status: output.status,
+            stderr: tail(&output.stderr),
+        })
     }
 }

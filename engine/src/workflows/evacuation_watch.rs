@@ -236,7 +236,9 @@ impl Waiter {
 mod tests {
     use std::sync::Mutex;
 
-    use lifeboat_core::compute::{Aggregate, ComputeError, ComputeService, Hypervisor, Server};
+    use lifeboat_core::compute::{
+        Aggregate, ComputeError, ComputeService, Hypervisor, Server, VmState,
+    };
 
     use super::*;
 
@@ -314,7 +316,7 @@ mod tests {
         async fn hard_reboot(&self, _: &str) -> Result<(), ComputeError> {
             unimplemented!()
         }
-        async fn reset_state(&self, _: &str, _: &str) -> Result<(), ComputeError> {
+        async fn reset_state(&self, _: &str, _: VmState) -> Result<(), ComputeError> {
             unimplemented!()
         }
         async fn aggregates(&self) -> Result<Vec<Aggregate>, ComputeError> {

@@ -3,12 +3,43 @@
 
 use std::sync::Arc;
 
-use lifeboat_core::compute::{Compute, ComputeError};
+use lifeboat_core::compute::{Compute, ComputeError, VmState};
 
 use super::{Ctx, Outcome};
 use crate::decisions::truthy;
 use crate::policy::InstanceAction;
-use crate::wait::{self, Look};
+use crate::wait::{self, Look, WaitError};
+
+/// Why stopping the instance failed.
+#[derive(Debug, thiserror::Error)]
+enum StopError {
+    #[error(transparent)]
+    ResetState(ComputeError),
+    #[error(transparent)]
+    Stop(ComputeError),
+    #[error("instance {id} did not stop: {source}")]
+    ConfirmStopped {
+        id: String,
+        source: WaitError<ComputeError>,
+    },
+}
+
+impl StopError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::ResetState(e) | Self::Stop(e) => e.is_retryable(),
+            Self::ConfirmStopped { source, .. } => waited_retryable(source),
+        }
+    }
+}
+
+/// Whether waiting may succeed another time: only a read Nova refused says no.
+fn waited_retryable(e: &WaitError<ComputeError>) -> bool {
+    match e {
+        WaitError::Look(e) => e.is_retryable(),
+        WaitError::Timeout(_) | WaitError::Failed(_) => true,
+    }
+}
 
 /// Recovers one instance.
 pub(crate) async fn recover(ctx: &Ctx<'_>, id: &str) -> Outcome {
@@ -18,13 +49,6 @@ pub(crate) async fn recover(ctx: &Ctx<'_>, id: &str) -> Outcome {
     };
     match recover_inner(ctx, &nova, id).await {
         Ok(outcome) | Err(outcome) => outcome,
-    }
-}
-
-fn failed(e: impl ToString) -> Outcome {
-    Outcome::Error {
-        message: e.to_string(),
-        method: None,
     }
 }
 
@@ -39,7 +63,7 @@ async fn recover_inner(
         Err(e) if e.is_not_found() => {
             return Ok(Outcome::Ignored(format!("Instance {id} no longer exists.")));
         }
-        Err(e) => return Err(failed(e)),
+        Err(e) => return Err(Outcome::nova(e.to_string(), &e)),
     };
     if !p.process_all_instances
         && !truthy(server.metadata.get(&p.ha_enabled_key).map(String::as_str))
@@ -51,7 +75,7 @@ async fn recover_inner(
             method: None,
         });
     }
-    if matches!(server.vm_state.as_str(), "paused" | "rescued") {
+    if matches!(server.vm_state, VmState::Paused | VmState::Rescued) {
         return Ok(Outcome::Ignored(format!(
             "Instance {id} is {}; it is left as it is.",
             server.vm_state
@@ -64,8 +88,8 @@ async fn recover_inner(
                 match stop(ctx, nova, id, &server.vm_state).await {
                     Ok(m) => step.succeed(m).await,
                     Err(e) => {
-                        step.fail(e.clone()).await;
-                        return Err(failed(e));
+                        step.fail(e.to_string()).await;
+                        return Err(Outcome::failure(e.to_string(), e.is_retryable()));
                     }
                 }
             }
@@ -81,7 +105,7 @@ async fn recover_inner(
                     }
                     Err(e) => {
                         step.fail(e.to_string()).await;
-                        return Err(failed(e));
+                        return Err(Outcome::nova(e.to_string(), &e));
                     }
                 }
             }
@@ -93,7 +117,7 @@ async fn recover_inner(
                     Ok(()) => step.succeed(format!("Hard-rebooted instance {id}.")).await,
                     Err(e) => {
                         step.fail(e.to_string()).await;
-                        return Err(failed(e));
+                        return Err(Outcome::nova(e.to_string(), &e));
                     }
                 }
             }
@@ -103,9 +127,9 @@ async fn recover_inner(
     let step = ctx.rec.start("ConfirmInstanceActiveTask").await;
     let active = wait::until(p.power_on_timeout, p.verify_interval, || async {
         let s = nova.get_server(id).await?;
-        Ok::<_, ComputeError>(match (s.vm_state.as_str(), s.task_state.as_deref()) {
-            ("active", None) => Look::Done(()),
-            ("error", _) => Look::Failed(format!("instance {id} went to error state")),
+        Ok::<_, ComputeError>(match (&s.vm_state, &s.task_state) {
+            (VmState::Active, None) => Look::Done(()),
+            (VmState::Error, _) => Look::Failed(format!("instance {id} went to error state")),
             _ => Look::Pending,
         })
     })
@@ -121,7 +145,7 @@ async fn recover_inner(
         Err(e) => {
             let message = format!("Instance {id} did not become active: {e}");
             step.fail(message.clone()).await;
-            Err(failed(message))
+            Err(Outcome::failure(message, waited_retryable(&e)))
         }
     }
 }
@@ -131,30 +155,33 @@ async fn stop(
     ctx: &Ctx<'_>,
     nova: &Arc<dyn Compute>,
     id: &str,
-    vm_state: &str,
-) -> Result<String, String> {
+    vm_state: &VmState,
+) -> Result<String, StopError> {
     let p = &ctx.policy.instance;
-    if vm_state == "stopped" {
+    if *vm_state == VmState::Stopped {
         return Ok(format!("Instance {id} was already stopped."));
     }
-    if vm_state == "resized" {
-        nova.reset_state(id, "active")
+    if *vm_state == VmState::Resized {
+        nova.reset_state(id, VmState::Active)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(StopError::ResetState)?;
     }
     match nova.stop_server(id).await {
         // A conflict while stopping is fine if it is stopped by now.
         Ok(()) | Err(ComputeError::Refused { status: 409, .. }) => {}
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(StopError::Stop(e)),
     }
     wait::until(p.power_off_timeout, p.verify_interval, || async {
         let s = nova.get_server(id).await?;
-        Ok::<_, ComputeError>(match (s.vm_state.as_str(), s.task_state.as_deref()) {
-            ("stopped", None) => Look::Done(()),
+        Ok::<_, ComputeError>(match (&s.vm_state, &s.task_state) {
+            (VmState::Stopped, None) => Look::Done(()),
             _ => Look::Pending,
         })
     })
     .await
-    .map_err(|e| format!("instance {id} did not stop: {e}"))?;
+    .map_err(|source| StopError::ConfirmStopped {
+        id: id.to_owned(),
+        source,
+    })?;
     Ok(format!("Stopped instance {id}."))
 }

@@ -9,7 +9,7 @@ mod process;
 
 use std::sync::Arc;
 
-use lifeboat_core::compute::Compute;
+use lifeboat_core::compute::{Compute, ComputeError};
 use lifeboat_core::model::{CANCEL_STEP, Host, Notification};
 use lifeboat_core::store::{Claim, MaintenanceChange};
 use tokio_util::sync::CancellationToken;
@@ -32,12 +32,15 @@ pub enum Outcome {
     },
     /// Deliberately not acted on.
     Ignored(String),
-    /// Failed; will be retried while attempts remain.
+    /// Failed; retried while attempts remain if it may succeed later.
     Error {
         /// Why.
         message: String,
         /// The recovery method that ran, for host failures.
         method: Option<String>,
+        /// Whether trying again may succeed (Nova unreachable, a timeout) rather than fail the
+        /// same way (Nova refusing the request).
+        retryable: bool,
     },
     /// Stopped for an operator to decide (the storm guard); retried only on request.
     NeedsOperator(String),
@@ -48,11 +51,23 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A failure worth trying again.
     fn error(message: impl Into<String>) -> Self {
+        Self::failure(message, true)
+    }
+
+    /// A failure, retried only if `retryable`.
+    fn failure(message: impl Into<String>, retryable: bool) -> Self {
         Self::Error {
             message: message.into(),
             method: None,
+            retryable,
         }
+    }
+
+    /// A failed Nova call, retried only if Nova may answer otherwise later.
+    fn nova(message: impl Into<String>, e: &ComputeError) -> Self {
+        Self::failure(message, e.is_retryable())
     }
 }
 

@@ -43,10 +43,10 @@ pub(crate) async fn down(ctx: &Ctx<'_>, process: &str) -> Outcome {
         )
         .await
     {
-        return Outcome::Error {
-            message: format!("Putting host {} in maintenance failed: {e}", ctx.host.name),
-            method: None,
-        };
+        return Outcome::error(format!(
+            "Putting host {} in maintenance failed: {e}",
+            ctx.host.name
+        ));
     }
     match disable(ctx, &nova).await {
         Ok(()) => finished(format!(
@@ -60,16 +60,13 @@ pub(crate) async fn down(ctx: &Ctx<'_>, process: &str) -> Outcome {
 async fn disable(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<(), Outcome> {
     let host = &ctx.host.name;
     let p = &ctx.policy.process;
-    let err = |e: ComputeError| Outcome::Error {
-        message: e.to_string(),
-        method: None,
-    };
+    let err = |e: ComputeError| Outcome::nova(e.to_string(), &e);
     if !ctx.rec.succeeded_before("DisableComputeNodeTask").await {
         let step = ctx.rec.start("DisableComputeNodeTask").await;
         let result = async {
             let service = nova.find_compute_service(host).await?;
             match service {
-                Some(s) if s.status != "disabled" => {
+                Some(s) if s.is_enabled() => {
                     nova.disable_service(&s.id, &p.disable_reason).await?;
                     Ok(format!("Disabled the compute service of {host}."))
                 }
@@ -93,7 +90,7 @@ async fn disable(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<(), Outcome> 
     let step = ctx.rec.start("ConfirmComputeNodeDisabledTask").await;
     let confirmed = wait::until(p.service_timeout, p.verify_interval, || async {
         Ok::<_, ComputeError>(match nova.find_compute_service(host).await? {
-            Some(s) if s.status == "disabled" => Look::Done(()),
+            Some(s) if !s.is_enabled() => Look::Done(()),
             None => Look::Done(()),
             Some(_) => Look::Pending,
         })
@@ -108,10 +105,7 @@ async fn disable(ctx: &Ctx<'_>, nova: &Arc<dyn Compute>) -> Result<(), Outcome> 
         Err(e) => {
             let message = format!("The compute service of {host} did not read disabled: {e}");
             step.fail(message.clone()).await;
-            Err(Outcome::Error {
-                message,
-                method: None,
-            })
+            Err(Outcome::error(message))
         }
     }
 }
@@ -142,11 +136,11 @@ pub(crate) async fn up(ctx: &Ctx<'_>, process: &str) -> Outcome {
     let result = async {
         match nova.find_compute_service(host).await? {
             // Only undo what the process failure did; an operator's own reason is respected.
-            Some(s) if s.status == "disabled" && s.disabled_reason.as_deref() == Some(p.disable_reason.as_str()) => {
+            Some(s) if !s.is_enabled() && s.disabled_reason.as_deref() == Some(p.disable_reason.as_str()) => {
                 nova.enable_service(&s.id).await?;
                 Ok::<_, ComputeError>(format!("Enabled the compute service of {host} again."))
             }
-            Some(s) if s.status == "disabled" => Ok(format!(
+            Some(s) if !s.is_enabled() => Ok(format!(
                 "The compute service of {host} stays disabled: it was disabled for another reason ({}).",
                 s.disabled_reason.unwrap_or_default()
             )),
@@ -159,18 +153,15 @@ pub(crate) async fn up(ctx: &Ctx<'_>, process: &str) -> Outcome {
             if ctx.host.in_recovery_maintenance()
                 && let Err(e) = end_recovery_maintenance(ctx).await
             {
-                step.fail(e.clone()).await;
-                return Outcome::error(e);
+                step.fail(e.to_string()).await;
+                return Outcome::error(e.to_string());
             }
             step.succeed(message.clone()).await;
             finished(message)
         }
         Err(e) => {
             step.fail(e.to_string()).await;
-            Outcome::Error {
-                message: e.to_string(),
-                method: None,
-            }
+            Outcome::nova(e.to_string(), &e)
         }
     }
 }

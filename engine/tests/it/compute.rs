@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::compute::{
     Aggregate, Compute, ComputeError, ComputeService, EvacuationMigration, Hypervisor, Server,
+    VmState,
 };
 
 #[derive(Debug, Default)]
@@ -17,6 +18,8 @@ struct State {
     forced_down: Vec<String>,
     /// The HTTP status migration listings are refused with, if they are.
     refuse_migrations: Option<u16>,
+    /// The HTTP status evacuations are refused with, if they are.
+    refuse_evacuations: Option<u16>,
     migration_listings: usize,
 }
 
@@ -63,7 +66,7 @@ impl FakeCompute {
                 id: id.to_owned(),
                 name: format!("vm-{id}"),
                 status: "ACTIVE".into(),
-                vm_state: "active".into(),
+                vm_state: VmState::Active,
                 task_state: None,
                 host: Some(host.to_owned()),
                 locked: false,
@@ -82,6 +85,12 @@ impl FakeCompute {
     /// Refuses to list migrations from now on, as a Nova whose policy forbids it does.
     pub fn refuse_migration_listings(&self, status: u16) {
         self.state.lock().unwrap().refuse_migrations = Some(status);
+    }
+
+    /// Refuses every evacuation from now on with `status` (400: a bad request, 503: Nova
+    /// failing for now).
+    pub fn refuse_evacuations(&self, status: u16) {
+        self.state.lock().unwrap().refuse_evacuations = Some(status);
     }
 
     /// How many times migrations were listed.
@@ -176,6 +185,13 @@ impl Compute for FakeCompute {
         let mut s = self.state.lock().unwrap();
         s.evacuations
             .push((id.to_owned(), target.map(str::to_owned)));
+        if let Some(status) = s.refuse_evacuations {
+            return Err(ComputeError::Refused {
+                action: format!("evacuating server {id}"),
+                status,
+                message: "refused by the test".into(),
+            });
+        }
         let server = s
             .servers
             .get_mut(id)
@@ -196,10 +212,10 @@ impl Compute for FakeCompute {
         Ok(())
     }
 
-    async fn reset_state(&self, id: &str, state: &str) -> Result<(), ComputeError> {
+    async fn reset_state(&self, id: &str, state: VmState) -> Result<(), ComputeError> {
         let mut s = self.state.lock().unwrap();
         if let Some(x) = s.servers.get_mut(id) {
-            x.vm_state = state.to_owned();
+            x.vm_state = state;
         }
         Ok(())
     }

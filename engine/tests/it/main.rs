@@ -12,4 +12,5 @@ mod compute;
 mod evacuation;
 mod fencing;
 mod intent;
+mod retries;
 mod support;
