@@ -85,8 +85,9 @@ fn receive_until(
     got
 }
 
-#[tokio::test]
-async fn serve_says_ready_pings_the_watchdog_and_says_stopping() {
+/// A datagram socket standing in for systemd's, in a temporary folder (kept alive by the first
+/// value), and its path for `NOTIFY_SOCKET`.
+fn notify_socket() -> (tempfile::TempDir, UnixDatagram, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&path).unwrap();
@@ -94,6 +95,12 @@ async fn serve_says_ready_pings_the_watchdog_and_says_stopping() {
         .set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let notify = path.display().to_string();
+    (dir, socket, notify)
+}
+
+#[tokio::test]
+async fn serve_says_ready_pings_the_watchdog_and_says_stopping() {
+    let (_dir, socket, notify) = notify_socket();
     let mut server = Server::start_with(
         free_port(),
         "",
@@ -120,13 +127,7 @@ async fn serve_says_ready_pings_the_watchdog_and_says_stopping() {
 
 #[tokio::test]
 async fn a_watchdog_meant_for_another_process_is_not_pinged() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let notify = path.display().to_string();
+    let (_dir, socket, notify) = notify_socket();
     let server = Server::start_with(
         free_port(),
         "",

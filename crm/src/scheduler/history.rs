@@ -176,64 +176,24 @@ fn add_instance_orphan(
 
 fn add_orphan(w: &mut Working, lrm: &LrmResource) -> usize {
     let idx = w.rscs.len();
-    let mut r = w
-        .rscs
-        .first()
-        .cloned()
-        .unwrap_or_else(|| unreachable_rsc(lrm));
-    r.id = lrm.id.clone();
-    r.base = lrm.id.clone();
-    r.kind = RscKind::Primitive {
+    let kind = RscKind::Primitive {
         class: lrm.class.clone(),
         provider: lrm.provider.clone(),
         agent: lrm.agent.clone(),
         ops: Vec::new(),
     };
-    r.parent = None;
-    r.meta = Default::default();
-    r.instance = None;
-    r.running.clear();
-    r.known_on.clear();
-    r.failed = false;
-    r.blocked = false;
-    r.managed = true;
+    let mut r = super::unpack::blank(
+        lrm.id.clone(),
+        lrm.id.clone(),
+        kind,
+        None,
+        Default::default(),
+    );
     r.orphan = true;
-    r.failure_ignored = false;
     r.forced_role = Some(Role::Stopped);
-    r.failed_probes.clear();
-    r.bans.clear();
     w.rscs.push(r);
     w.tops.push(idx);
     idx
-}
-
-fn unreachable_rsc(lrm: &LrmResource) -> super::working::Rsc {
-    super::working::Rsc {
-        id: lrm.id.clone(),
-        base: lrm.id.clone(),
-        kind: RscKind::Group(Vec::new()),
-        parent: None,
-        meta: Default::default(),
-        instance: None,
-        running: Vec::new(),
-        known_on: Vec::new(),
-        failed: false,
-        blocked: false,
-        managed: true,
-        orphan: true,
-        failure_ignored: false,
-        forced_role: None,
-        failed_probes: Default::default(),
-        bans: Vec::new(),
-        next_node: None,
-        next_role: Role::Stopped,
-        allocated: false,
-        stop_reason: None,
-        start_blocked: None,
-        extra_stops: Vec::new(),
-        stop_blocked: false,
-        utilization: Default::default(),
-    }
 }
 
 /// rc → (success, role after, severity) for one finished operation.

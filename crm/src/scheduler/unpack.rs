@@ -175,7 +175,14 @@ fn merged_meta(cluster: &Cluster, r: &Resource, parent_meta: Option<&Attrs>) -> 
     meta
 }
 
-fn blank(id: String, base: String, kind: RscKind, parent: Option<usize>, meta: Attrs) -> Rsc {
+/// A resource's working state before the status is read.
+pub(super) fn blank(
+    id: String,
+    base: String,
+    kind: RscKind,
+    parent: Option<usize>,
+    meta: Attrs,
+) -> Rsc {
     Rsc {
         id,
         base,
