@@ -2,7 +2,8 @@
 //!
 //! Each agent keeps, per network, when it last heard each host, and the latest view every
 //! other agent sent (which hosts *it* hears, per network). A host counts as down on a network
-//! when a majority of the live agents other than itself no longer hear it there; nothing is
+//! when a majority of the segment's agents, by their latest views, no longer hear it there
+//! (only live agents vote, the host itself never); nothing is
 //! decided at all unless the live agents are a majority of the segment (so a minority
 //! partition never reports the majority). The matrix then says whether that combination of
 //! down networks means recovery.
@@ -164,7 +165,12 @@ impl Views {
                                 })
                             })
                             .count();
-                        silent * 2 > voters.len()
+                        // A majority of the whole segment, not of the live voters: when a
+                        // partition cuts this agent off, the last views of the far side go stale
+                        // one by one, and for a moment a stale view that still "hears" a host
+                        // is outvoted by the near side's fresh silence. Counting against the
+                        // segment, the near side alone never makes a majority.
+                        silent * 2 > self.segment.hosts.len()
                     })
                     .collect();
                 Verdict {
@@ -244,6 +250,35 @@ mod tests {
         assert!(v.verdicts(later).is_none());
         v.heard("h3", 0, everyone(&seg, 1), later);
         assert!(v.verdicts(later).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_far_side_of_a_partition_going_stale_one_by_one_makes_no_majority() {
+        // {h1, h2} | {h3, h4, h5}: the far side's last heartbeats reached h1 a little apart.
+        let seg = segment("h1", 5, 1);
+        let t0 = Instant::now();
+        let mut v = Views::new(seg.clone(), t0);
+        for (i, h) in ["h3", "h4", "h5"].iter().enumerate() {
+            let at = t0 + Duration::from_millis(500 * i as u64);
+            v.heard(h, 0, everyone(&seg, 1), at);
+        }
+        // h3 and h4 are silent by now, h5 not yet; h2 (fresh) hears none of the far side.
+        let t = t0 + Duration::from_millis(2700);
+        let mut h2_view = everyone(&seg, 1);
+        for far in ["h3", "h4", "h5"] {
+            h2_view.insert(far.into(), 0);
+        }
+        v.heard("h2", 0, h2_view, t);
+        assert_eq!(v.live(t), vec!["h1", "h2", "h5"], "still quorate");
+        let verdicts = v.verdicts(t).expect("quorate");
+        for far in ["h3", "h4"] {
+            let verdict = verdicts.iter().find(|x| x.host == far).unwrap();
+            assert_eq!(
+                verdict.down,
+                vec![false],
+                "{far}: two of five is no majority"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
