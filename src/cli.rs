@@ -184,6 +184,19 @@ pub enum DbCommand {
     Sync,
     /// Print the schema version of the database.
     Version,
+    /// Copy a Masakari database's segments, hosts, notifications and vmoves (ids, uuids,
+    /// timestamps, soft-deleted rows) into this one, which `db sync` must have created. The
+    /// source is only read; the copy is one transaction (all or nothing).
+    ImportMasakari {
+        /// Masakari's database, as its masakari.conf `[database] connection` names it
+        /// (`mysql+pymysql://user:pass@host/masakari`, `postgresql://…`, `sqlite:///…`).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Import even though this database already holds data (taken ids or uuids still
+        /// fail the whole import).
+        #[arg(long)]
+        into_non_empty: bool,
+    },
 }
 
 /// `lifeboat manage policy …`.

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use lifeboat_core::config::Config;
 
 use crate::cli::{ConfigArgs, ConfigCommand, DbCommand, ManageCommand, PolicyCommand};
@@ -51,9 +51,42 @@ pub async fn run(args: &ConfigArgs, command: ManageCommand) -> Result<ExitCode> 
                     println!("database {url} is at schema version {version}");
                 }
                 DbCommand::Version => println!("{}", lifeboat_store::schema_version(&url).await?),
+                DbCommand::ImportMasakari {
+                    from,
+                    into_non_empty,
+                } => {
+                    let source =
+                        lifeboat_core::config::DatabaseUrl::parse(&from).context("--from")?;
+                    let options = lifeboat_store::ImportOptions { into_non_empty };
+                    let report = lifeboat_store::import_masakari(&source, &url, options)
+                        .await
+                        .with_context(|| format!("importing {source} into {url}"))?;
+                    print_import(&source, &url, &report);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// What `db import-masakari` copied, and what the engine will now take up.
+fn print_import(
+    source: &lifeboat_core::config::DatabaseUrl,
+    target: &lifeboat_core::config::DatabaseUrl,
+    report: &lifeboat_store::ImportReport,
+) {
+    println!("imported {source} into {target}:");
+    for table in &report.tables {
+        println!(
+            "  {} {} ({} deleted)",
+            table.total, table.rows, table.deleted
+        );
+    }
+    if report.unfinished > 0 {
+        println!(
+            "note: {} notification(s) are still new, running or error: the recovery engine takes them up as Masakari's would have",
+            report.unfinished
+        );
     }
 }
 

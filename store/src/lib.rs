@@ -8,6 +8,7 @@
 
 mod backend;
 mod failure;
+mod import;
 mod sql;
 
 use std::str::FromStr;
@@ -23,6 +24,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use backend::{MySqlBackend, PostgresBackend, SqliteBackend};
 use sql::SqlStore;
+
+pub use import::{Copied, ImportError, ImportOptions, ImportReport, import_masakari};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -109,6 +112,49 @@ pub enum OpenError {
         /// Latest version.
         needed: i64,
     },
+    /// The database holds Masakari's own tables: migrating would fail half-way.
+    #[error(
+        "the database {url} holds Masakari's tables, not Lifeboat's: point [database] connection at a new, empty database, run `lifeboat manage db sync` there, then `lifeboat manage db import-masakari --from <this database's URL>` to copy Masakari's data (it is only read)"
+    )]
+    MasakariSchema {
+        /// The URL, password hidden.
+        url: String,
+    },
+    /// Checking which tables the database holds failed.
+    #[error("listing the tables of {url} failed")]
+    ListTables {
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// Refuses to migrate a database that holds Masakari's schema (its `failover_segments`
+/// without our migrations table): checked before sqlx writes anything, so nothing is left
+/// behind.
+async fn refuse_masakari_schema<B: backend::Backend>(
+    pool: &sqlx::Pool<B::Db>,
+    url: &DatabaseUrl,
+) -> Result<(), OpenError> {
+    let failed = |source| OpenError::ListTables {
+        url: url.to_string(),
+        source,
+    };
+    let mut conn = pool.acquire().await.map_err(failed)?;
+    let masakari = import::has_table::<B>(&mut conn, "failover_segments")
+        .await
+        .map_err(failed)?
+        && !import::has_table::<B>(&mut conn, "_sqlx_migrations")
+            .await
+            .map_err(failed)?;
+    if masakari {
+        return Err(OpenError::MasakariSchema {
+            url: url.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// The highest migration applied (sqlx's bookkeeping table).
@@ -157,6 +203,7 @@ macro_rules! open_backend {
             None => pool.clone(),
         };
         if options.migrate {
+            refuse_masakari_schema::<$backend>(&pool, url).await?;
             $migrator
                 .run(&pool)
                 .await
@@ -185,7 +232,7 @@ macro_rules! open_backend {
 
 /// Whether `e` says the table queried does not exist (PostgreSQL's `undefined_table`, MySQL's
 /// SQLSTATE 42S02, SQLite's message).
-fn is_missing_table(e: &sqlx::Error) -> bool {
+pub(crate) fn is_missing_table(e: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = e else {
         return false;
     };

@@ -5,6 +5,7 @@ mod fencing;
 mod hosts;
 pub(crate) mod listing;
 mod notifications;
+pub(crate) use notifications::hex_sha256;
 mod operator;
 pub(crate) mod rows;
 mod segments;

@@ -45,7 +45,7 @@ fn is_started(new: &NewNotification) -> bool {
 }
 
 /// Lower-case hex SHA-256 (the indexed stand-in for a payload).
-fn hex_sha256(text: &str) -> String {
+pub(crate) fn hex_sha256(text: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(text.as_bytes())
         .iter()
