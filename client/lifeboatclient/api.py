@@ -1,7 +1,7 @@
 """Lifeboat's API through the keystoneauth session the openstack CLI authenticated.
 
-Every call carries `OpenStack-API-Version: instance-ha 1.5` (notification actions came at 1.4,
-fencing at 1.5), after the version document said the server serves it, so an API that is not
+Every call carries `OpenStack-API-Version: instance-ha 1.6` (notification actions came at 1.4,
+fencing at 1.5, the maintenance reason at 1.6), after the version document said the server serves it, so an API that is not
 Lifeboat (or too old) is named as such instead of answering 404s.
 """
 
@@ -12,7 +12,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 from osc_lib import exceptions
 
 SERVICE_TYPE = 'instance-ha'
-MICROVERSION = '1.5'
+MICROVERSION = '1.6'
 
 
 def _version_tuple(text):
@@ -48,7 +48,7 @@ def fault_message(response, secret=None):
 
 
 class LifeboatClient:
-    """The instance-ha endpoint of the CLI's session, at microversion 1.5."""
+    """The instance-ha endpoint of the CLI's session, at microversion 1.6."""
 
     def __init__(self, session, interface=None, region_name=None):
         self._adapter = adapter.Adapter(

@@ -314,6 +314,29 @@ async fn the_plugin_manages_fence_devices_and_powers_a_host_without_authenticati
     assert_eq!(prompted["name"], "bmc3");
     assert_eq!(prompted["password_set"], true);
 
+    // Why a host is in maintenance: not at all, then by the operator's hand.
+    let shown = osc
+        .json(&["segment", "host", "maintenance", "show", "seg1", "c1"])
+        .await;
+    assert_eq!(shown["on_maintenance"], false, "{shown}");
+    assert_eq!(shown["reason"], Value::Null, "{shown}");
+    osc.json(&[
+        "segment",
+        "host",
+        "update",
+        "seg1",
+        "c1",
+        "--on_maintenance",
+        "True",
+    ])
+    .await;
+    let shown = osc
+        .json(&["segment", "host", "maintenance", "show", "seg1", "c1"])
+        .await;
+    assert_eq!(shown["on_maintenance"], true, "{shown}");
+    assert_eq!(shown["reason"], "operator", "{shown}");
+    assert_eq!(shown["notification"], Value::Null, "{shown}");
+
     // The stock commands are left alone, and at their own microversion.
     let hosts = osc.json(&["segment", "host", "list", "seg1"]).await;
     assert_eq!(hosts[0]["name"], "c1");
@@ -406,6 +429,12 @@ async fn the_plugin_cancels_retries_and_shows_the_progress_of_recoveries() {
     // the steps.
     let (_, message) = wait_status(&server, &second, &["error"]).await;
     assert!(!message.is_empty());
+    // The recovery put its host in maintenance, and says so.
+    let shown = osc
+        .json(&["segment", "host", "maintenance", "show", "seg1", "c2"])
+        .await;
+    assert_eq!(shown["reason"], "recovery", "{shown}");
+    assert_eq!(shown["notification"], second.as_str(), "{shown}");
     let progress = osc.json(&["notification", "progress", &second]).await;
     assert_eq!(progress["notification_uuid"], second.as_str());
     assert_eq!(progress["status"], "error", "{progress}");
