@@ -51,11 +51,15 @@ pub fn explain(
     match &w.rscs[idx].kind {
         RscKind::Clone { instances, .. } => {
             out.push(clone_summary(w, idx, instances));
+            context(w, cluster, idx, &mut out);
             for &inst in instances {
                 unit(w, cluster, inst, &mut out);
             }
         }
-        _ => unit(w, cluster, idx, &mut out),
+        _ => {
+            unit(w, cluster, idx, &mut out);
+            context(w, cluster, idx, &mut out);
+        }
     }
     Ok(Explanation { sentences: out })
 }
@@ -83,11 +87,17 @@ fn unit(w: &Working, cluster: &Cluster, idx: usize, out: &mut Vec<String>) {
     if let Some(scores) = final_scores(w, lead) {
         out.push(score_sentence(w, idx, first, &scores));
     }
+    out.extend(promotion_sentence(w, idx));
+    out.extend(factors::stickiness(w, cluster, &prims));
+    out.extend(factors::failures(w, &prims));
+}
+
+/// What applies to the whole resource (a clone: once for all instances): node states,
+/// location constraints, colocations.
+fn context(w: &Working, cluster: &Cluster, idx: usize, out: &mut Vec<String>) {
     out.extend(factors::node_states(w));
     out.extend(factors::locations(w, cluster, idx));
     out.extend(factors::colocations(w, cluster, idx));
-    out.extend(factors::stickiness(w, cluster, &prims));
-    out.extend(factors::failures(w, &prims));
 }
 
 /// The final (assignment-time) scores of a primitive, or of a group's first member.
@@ -203,13 +213,43 @@ fn score_sentence(w: &Working, idx: usize, first: usize, scores: &[Score]) -> St
         None => format!("Scores: no node can run {name}"),
     };
     if !banned.is_empty() {
-        s.push_str(&format!(
-            "; it may not run on {} (a negative score)",
-            list(&banned)
-        ));
+        let why = if w.rscs[idx].instance.is_some() && w.clone_ancestor(idx).is_some() {
+            "a negative score, or a node that holds as many instances as clone-node-max allows"
+        } else {
+            "a negative score"
+        };
+        s.push_str(&format!("; it may not run on {} ({why})", list(&banned)));
     }
     s.push('.');
     s
+}
+
+/// A promotable instance's promotion score, against the others'.
+fn promotion_sentence(w: &Working, idx: usize) -> Option<String> {
+    let log = &w.score_log.promotion;
+    let own = log.iter().rev().find(|p| p.rsc == idx)?;
+    let node = &w.nodes[own.node?].uname;
+    let first = w.primitives(idx).first().copied().unwrap_or(idx);
+    let promoted = w.rscs[first].next_role == Role::Promoted;
+    let others: Vec<String> = log
+        .iter()
+        .filter(|p| p.rsc != idx && w.clone_ancestor(p.rsc) == w.clone_ancestor(idx))
+        .map(|p| format!("{} {}", w.rscs[p.rsc].id, p.score))
+        .collect();
+    let verdict = if promoted {
+        "it is promoted"
+    } else {
+        "it is not promoted (a negative score, a lower one than the promoted instances', or promoted-max reached)"
+    };
+    Some(format!(
+        "Its promotion score on {node} is {} ({}): {verdict}.",
+        own.score,
+        if others.is_empty() {
+            "the only instance".to_string()
+        } else {
+            format!("others: {}", others.join(", "))
+        }
+    ))
 }
 
 fn clone_summary(w: &Working, clone: usize, instances: &[usize]) -> String {

@@ -1,6 +1,7 @@
 //! The graph's edges: the implicit orders (stop before start, demote before stop, promote
-//! after start, monitors after what they watch, group members in order, fencing before
-//! anything of a fenced node's resources) and the configured `rsc_order` constraints.
+//! after start, monitors after what they watch, group members in order, a clone's stops and
+//! demotes before its starts and promotes, fencing before anything of a fenced node's
+//! resources) and the configured `rsc_order` constraints.
 
 use crate::model::{Cluster, OrderKind};
 use crate::scheduler::{RscKind, Working};
@@ -11,6 +12,7 @@ use super::Node;
 pub(super) fn add(w: &Working, cluster: &Cluster, nodes: &mut [Node]) {
     implicit(w, nodes);
     groups(w, nodes);
+    clones(w, nodes);
     orders(w, cluster, nodes);
     for a in nodes.iter_mut() {
         let mut seen = std::collections::BTreeSet::new();
@@ -84,6 +86,28 @@ fn implicit(w: &Working, nodes: &mut [Node]) {
                 .collect();
             link(nodes, &[f], &all, "fencing");
         }
+    }
+}
+
+/// A clone's instances: every stop before any start, every demote before any promote, and
+/// promotes after the starts (Pacemaker's clone pseudo-actions, folded into edges).
+fn clones(w: &Working, nodes: &mut [Node]) {
+    for c in 0..w.rscs.len() {
+        if !matches!(w.rscs[c].kind, RscKind::Clone { .. }) {
+            continue;
+        }
+        let why = format!("clone {}", w.rscs[c].base);
+        let all = |nodes: &[Node], task: &str| -> Vec<usize> {
+            w.primitives(c)
+                .into_iter()
+                .flat_map(|p| find(nodes, p, task))
+                .collect()
+        };
+        let (stops, starts) = (all(nodes, "stop"), all(nodes, "start"));
+        let (demotes, promotes) = (all(nodes, "demote"), all(nodes, "promote"));
+        link(nodes, &stops, &starts, &why);
+        link(nodes, &demotes, &promotes, &why);
+        link(nodes, &starts, &promotes, &why);
     }
 }
 

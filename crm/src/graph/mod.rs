@@ -105,7 +105,10 @@ fn resource_actions(w: &Working, p: usize, nodes: &mut Vec<Node>) {
     let before = &r.running;
     let after = revised(w, p);
     let restart = r.failed || r.extra_stops.contains(&usize::MAX);
-    let stays = |n: usize| !restart && after.iter().any(|&(m, _)| m == n);
+    // Runs on `n` before and after, without a stop in between.
+    let stays = |n: usize| {
+        !restart && before.iter().any(|&(m, _)| m == n) && after.iter().any(|&(m, _)| m == n)
+    };
     for &(c, role) in before {
         let fenced = w.nodes[c].fenced;
         let next_here = after.iter().find(|&&(m, _)| m == c).map(|&(_, r)| r);
