@@ -397,7 +397,7 @@ fn the_saved_graph_orders_fencing_first() {
     assert_eq!(vip_stop["node"], "ctl1");
     assert_eq!(vip_stop["pseudo"], true);
     let vip_start = find("vip_start_0");
-    assert!(after(vip_start).contains(&(fence.clone(), "fencing".into())));
+    assert!(after(vip_start).contains(&(fence, "fencing".into())));
     assert!(after(vip_start).contains(&(vip_stop["id"].clone(), "stop before start".into())));
     let haproxy_start = find("haproxy_start_0");
     assert!(after(haproxy_start).contains(&(vip_start["id"].clone(), "group g-vip".into())));
