@@ -259,17 +259,9 @@ pub enum CrmCommand {
     /// the winning and losing nodes with their scores, and each constraint, stickiness,
     /// fail count and node state that contributed.
     Explain {
-        /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
-        #[arg(
-            long = "xml-file",
-            short = 'x',
-            value_name = "PATH",
-            group = "crm_explain_input"
-        )]
-        xml_file: Option<PathBuf>,
-        /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
-        #[arg(long = "yaml-file", value_name = "PATH", group = "crm_explain_input")]
-        yaml_file: Option<PathBuf>,
+        /// The cluster description.
+        #[command(flatten)]
+        input: CrmInput,
         /// The resource (a primitive, group or clone id; a clone instance as `rsc:N`).
         resource: String,
     },
@@ -277,17 +269,9 @@ pub enum CrmCommand {
     /// and exit 0 when it is usable, else name each element, id and attribute at fault and
     /// exit 1.
     Verify {
-        /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
-        #[arg(
-            long = "xml-file",
-            short = 'x',
-            value_name = "PATH",
-            group = "crm_input"
-        )]
-        xml_file: Option<PathBuf>,
-        /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
-        #[arg(long = "yaml-file", value_name = "PATH", group = "crm_input")]
-        yaml_file: Option<PathBuf>,
+        /// The cluster description.
+        #[command(flatten)]
+        input: CrmInput,
     },
     /// Cluster descriptions: convert between the CIB and the YAML format.
     Config {
@@ -351,4 +335,16 @@ pub struct CrmSimulateArgs {
     /// Write the ordered action graph as JSON (docs/CRM-GRAPH.md) to this file.
     #[arg(long = "save-graph", short = 'G', value_name = "FILE")]
     pub save_graph: Option<PathBuf>,
+}
+
+/// A cluster description: a CIB or Lifeboat's YAML.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct CrmInput {
+    /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+    #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
+    pub xml_file: Option<PathBuf>,
+    /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
+    #[arg(long = "yaml-file", value_name = "PATH")]
+    pub yaml_file: Option<PathBuf>,
 }

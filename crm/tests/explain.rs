@@ -11,13 +11,19 @@ use lifeboat_crm::explain::{ExplainError, explain};
 
 const CIB: &str = include_str!("data/three-nodes.xml");
 
-fn sentences(n3_attrs: &str, n2_fails: &str, rsc: &str) -> Vec<String> {
-    let xml = CIB
-        .replace("@N3_ATTRS@", n3_attrs)
-        .replace("@N2_FAILS@", n2_fails);
-    let cluster = lifeboat_crm::cib::parse(&xml).unwrap();
+fn xml(n3_attrs: &str, n2_fails: &str) -> String {
+    CIB.replace("@N3_ATTRS@", n3_attrs)
+        .replace("@N2_FAILS@", n2_fails)
+}
+
+fn explain_in(xml: &str, rsc: &str) -> Result<Vec<String>, ExplainError> {
+    let cluster = lifeboat_crm::cib::parse(xml).unwrap();
     let t = lifeboat_crm::schedule(&cluster, 0);
-    explain(&cluster, &t, rsc).unwrap().sentences
+    explain(&cluster, &t, rsc).map(|e| e.sentences)
+}
+
+fn sentences(n3_attrs: &str, n2_fails: &str, rsc: &str) -> Vec<String> {
+    explain_in(&xml(n3_attrs, n2_fails), rsc).unwrap()
 }
 
 fn has(s: &[String], want: &str) {
@@ -103,16 +109,11 @@ fn a_standby_node_is_said_to_be_one() {
 
 #[test]
 fn a_stopped_target_role_is_the_reason() {
-    let xml = CIB
-        .replace("@N3_ATTRS@", "")
-        .replace("@N2_FAILS@", "")
-        .replace(
-            r#"<nvpair id="solo-m-t" name="migration-threshold" value="2"/>"#,
-            r#"<nvpair id="solo-m-t" name="migration-threshold" value="2"/><nvpair id="solo-m-r" name="target-role" value="Stopped"/>"#,
-        );
-    let cluster = lifeboat_crm::cib::parse(&xml).unwrap();
-    let t = lifeboat_crm::schedule(&cluster, 0);
-    let s = explain(&cluster, &t, "solo").unwrap().sentences;
+    let xml = xml("", "").replace(
+        r#"<nvpair id="solo-m-t" name="migration-threshold" value="2"/>"#,
+        r#"<nvpair id="solo-m-t" name="migration-threshold" value="2"/><nvpair id="solo-m-r" name="target-role" value="Stopped"/>"#,
+    );
+    let s = explain_in(&xml, "solo").unwrap();
     assert_eq!(s[0], "solo runs on n2 and will stop.");
     has(
         &s,
@@ -122,10 +123,7 @@ fn a_stopped_target_role_is_the_reason() {
 
 #[test]
 fn an_unknown_resource_is_named() {
-    let cluster =
-        lifeboat_crm::cib::parse(&CIB.replace("@N3_ATTRS@", "").replace("@N2_FAILS@", "")).unwrap();
-    let t = lifeboat_crm::schedule(&cluster, 0);
-    let e = explain(&cluster, &t, "nope").unwrap_err();
+    let e = explain_in(&xml("", ""), "nope").unwrap_err();
     assert_eq!(e, ExplainError::FindResource("nope".into()));
     assert_eq!(
         e.to_string(),

@@ -9,21 +9,14 @@ use lifeboat_core::clock::{Clock as _, SystemClock};
 use lifeboat_crm::convert::{self, Format, ReadError};
 use lifeboat_crm::simulate::{self as sim, InjectError, Injections, OpResult};
 
-use crate::cli::{CrmCommand, CrmConfigCommand, CrmFormat, CrmSimulateArgs};
+use crate::cli::{CrmCommand, CrmConfigCommand, CrmFormat, CrmInput, CrmSimulateArgs};
 
 /// Runs a `crm` subcommand.
 pub fn run(command: CrmCommand) -> anyhow::Result<ExitCode> {
     match command {
         CrmCommand::Simulate(args) => simulate(&args),
-        CrmCommand::Explain {
-            xml_file,
-            yaml_file,
-            resource,
-        } => explain(xml_file, yaml_file, &resource),
-        CrmCommand::Verify {
-            xml_file,
-            yaml_file,
-        } => verify(xml_file, yaml_file),
+        CrmCommand::Verify { input } => verify(input),
+        CrmCommand::Explain { input, resource } => explain(input, &resource),
         CrmCommand::Config { command } => config(command),
     }
 }
@@ -82,12 +75,8 @@ fn usage_error(e: &InjectError) -> ExitCode {
 
 /// `crm explain`: sentences on why a resource is (or will be) where it is; an unknown
 /// resource exits 1.
-fn explain(
-    xml_file: Option<PathBuf>,
-    yaml_file: Option<PathBuf>,
-    resource: &str,
-) -> anyhow::Result<ExitCode> {
-    let (path, _) = input(xml_file, yaml_file, "explain")?;
+fn explain(input: CrmInput, resource: &str) -> anyhow::Result<ExitCode> {
+    let (path, _) = description(input, "explain")?;
     let text = read(&path)?;
     // Checked as `crm verify` checks it (either format, told apart by content).
     let cluster = match convert::read(&text) {
@@ -108,12 +97,8 @@ fn explain(
 }
 
 /// The description to read: --xml-file or --yaml-file.
-fn input(
-    xml_file: Option<PathBuf>,
-    yaml_file: Option<PathBuf>,
-    command: &str,
-) -> anyhow::Result<(PathBuf, Format)> {
-    match (xml_file, yaml_file) {
+fn description(input: CrmInput, command: &str) -> anyhow::Result<(PathBuf, Format)> {
+    match (input.xml_file, input.yaml_file) {
         (Some(path), _) => Ok((path, Format::Xml)),
         (None, Some(path)) => Ok((path, Format::Yaml)),
         (None, None) => anyhow::bail!("crm {command} needs --xml-file or --yaml-file"),
@@ -122,8 +107,8 @@ fn input(
 
 /// `crm verify`: silent on a usable description, like `crm_verify`; one line per problem
 /// otherwise.
-fn verify(xml_file: Option<PathBuf>, yaml_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (path, format) = input(xml_file, yaml_file, "verify")?;
+fn verify(input: CrmInput) -> anyhow::Result<ExitCode> {
+    let (path, format) = description(input, "verify")?;
     let text = read(&path)?;
     let result = match format {
         Format::Xml => lifeboat_crm::verify::verify_cib(&text)

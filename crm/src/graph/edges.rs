@@ -26,6 +26,15 @@ fn find(nodes: &[Node], rsc: usize, task: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Those of `actions` that run on `node`.
+fn on_node(nodes: &[Node], actions: &[usize], node: usize) -> Vec<usize> {
+    actions
+        .iter()
+        .copied()
+        .filter(|&a| nodes[a].node == node)
+        .collect()
+}
+
 fn link(nodes: &mut [Node], first: &[usize], then: &[usize], why: &str) {
     for &t in then {
         for &f in first {
@@ -47,29 +56,21 @@ fn implicit(w: &Working, nodes: &mut [Node]) {
         let monitors = find(nodes, p, "monitor");
         link(nodes, &stops, &starts, "stop before start");
         for &d in &demotes {
-            let here: Vec<usize> = stops
-                .iter()
-                .copied()
-                .filter(|&s| nodes[s].node == nodes[d].node)
-                .collect();
+            let here = on_node(nodes, &stops, nodes[d].node);
             link(nodes, &[d], &here, "demote before stop");
         }
         for &pr in &promotes {
-            let here: Vec<usize> = starts
-                .iter()
-                .copied()
-                .filter(|&s| nodes[s].node == nodes[pr].node)
-                .collect();
+            let here = on_node(nodes, &starts, nodes[pr].node);
             link(nodes, &here, &[pr], "promote after start");
         }
+        let changes: Vec<usize> = starts
+            .iter()
+            .chain(&promotes)
+            .chain(&demotes)
+            .copied()
+            .collect();
         for &m in &monitors {
-            let here: Vec<usize> = starts
-                .iter()
-                .chain(&promotes)
-                .chain(&demotes)
-                .copied()
-                .filter(|&s| nodes[s].node == nodes[m].node)
-                .collect();
+            let here = on_node(nodes, &changes, nodes[m].node);
             link(nodes, &here, &[m], "monitor after start");
         }
         for &f in &fences {
