@@ -326,6 +326,11 @@ pub struct CrmSimulateArgs {
     /// RSC_OP_INTERVAL@NODE=RC, e.g. vip_monitor_10000@ctl1=7 (repeatable).
     #[arg(long = "op-inject", short = 'i', value_name = "OPSPEC")]
     pub op_inject: Vec<String>,
+    /// Make an action fail when the transition runs, as crm_simulate's --op-fail:
+    /// RSC_OP_INTERVAL@NODE=RC, e.g. vip_start_0@ctl2=1; the transition stops there and the
+    /// revised status is what ran (repeatable).
+    #[arg(long = "op-fail", short = 'F', value_name = "OPSPEC")]
+    pub op_fail: Vec<String>,
     /// "Now" for the scheduler, in ISO 8601 (wins over the CIB's execution-date).
     #[arg(long = "set-datetime", short = 't', value_name = "DATETIME")]
     pub set_datetime: Option<String>,

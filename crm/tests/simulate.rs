@@ -368,3 +368,38 @@ fn the_graph_promotes_after_starting() {
         "order db-then-g"
     ));
 }
+
+#[test]
+fn a_failed_action_stops_the_transition_there() {
+    let inj = Injections {
+        fail: vec![OpResult::parse("--op-fail", "ip_start_0@n2=1").unwrap()],
+        ..fail("n1")
+    };
+    let sim = simulate::run(&cluster(), &inj, 0).unwrap();
+    let e = sim.execution.as_ref().unwrap();
+    let g = graph::build(&sim.cluster, &sim.transition);
+    let (failed, rc) = e.failed.unwrap();
+    assert_eq!((g.actions[failed].key.as_str(), rc), ("ip_start_0", 1));
+    let w = &e.after;
+    let rsc = |id: &str| w.rscs.iter().find(|r| r.id == id).unwrap();
+    let (n1, n2) = (w.node_index("n1").unwrap(), w.node_index("n2").unwrap());
+    // What ran before it: the fence and the stops it implied.
+    assert!(!w.nodes[n1].online && !w.nodes[n1].unclean, "n1 was fenced");
+    assert!(rsc("ip").failed && rsc("ip").running.iter().any(|&(n, _)| n == n2));
+    // What waited for it, or came after, did not run.
+    assert!(rsc("web").running.is_empty(), "web was not started");
+    assert!(
+        e.ran
+            .iter()
+            .all(|&id| g.actions[id].key != "ip_monitor_10000")
+    );
+    let text = sim.text(false);
+    assert!(
+        text.contains("Pretending action ip_start_0 on n2 failed with rc=1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("* ip\t(ocf:heartbeat:Dummy):\t FAILED n2"),
+        "{text}"
+    );
+}

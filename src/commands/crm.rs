@@ -59,6 +59,11 @@ fn injections(args: &CrmSimulateArgs) -> Result<Injections, InjectError> {
             .iter()
             .map(|s| OpResult::parse("--op-inject", s))
             .collect::<Result<_, _>>()?,
+        fail: args
+            .op_fail
+            .iter()
+            .map(|s| OpResult::parse("--op-fail", s))
+            .collect::<Result<_, _>>()?,
         now: args
             .set_datetime
             .as_deref()

@@ -197,7 +197,7 @@ fn steady(d: &Path) -> PathBuf {
 }
 
 #[test]
-fn injections_match_crm_simulate() {
+fn injections_and_failed_actions_match_crm_simulate() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let steady = steady(d);
@@ -226,6 +226,22 @@ fn injections_match_crm_simulate() {
             "--node-fail",
             "ctl3",
         ],
+        // Actions that fail while the transition runs: it stops there.
+        &["--node-fail", "ctl1", "--op-fail", "vip_start_0@ctl3=1"],
+        &["--node-fail", "ctl1", "--op-fail", "haproxy_start_0@ctl3=1"],
+        &[
+            "--node-fail",
+            "ctl1",
+            "--op-fail",
+            "vip_monitor_10000@ctl3=7",
+        ],
+        &[
+            "--node-fail",
+            "ctl1",
+            "--op-fail",
+            "fence-ctl2_start_0@ctl3=1",
+        ],
+        &["--node-fail", "ctl3", "--op-fail", "db_promote_0@ctl2=1"],
     ] {
         assert_same_with("steady state", d, &steady, args);
     }
@@ -304,6 +320,7 @@ fn bad_injection_values_exit_2_naming_the_option() {
     for (args, named) in [
         (&["--quorum", "maybe"][..], "--quorum"),
         (&["--op-inject", "vip_monitor@ctl1=7"], "--op-inject"),
+        (&["--op-fail", "vip_start_0@ctl1"], "--op-fail"),
         (&["--op-inject", "nope_monitor_10000@ctl1=7"], "nope"),
         (&["--set-datetime", "2026-13-01"], "--set-datetime"),
         (&["--node-fail", "ctl9"], "--node-fail ctl9"),

@@ -13,7 +13,8 @@ use crate::scheduler::{RscKind, Transition, Working, revised};
 /// The action graph.
 #[derive(Debug, Clone, Serialize)]
 pub struct Graph {
-    /// Actions in execution order: each one's prerequisites come before it.
+    /// Actions in execution order (in waves: what waits for nothing, then what waited only
+    /// for those, …): each one's prerequisites come before it.
     pub actions: Vec<Action>,
 }
 
@@ -156,9 +157,11 @@ fn resource_actions(w: &Working, p: usize, nodes: &mut Vec<Node>) {
     }
 }
 
-/// Kahn's sort: each action after its prerequisites, ties in the order they were made. (The
-/// edges cannot form a cycle: `crm verify` refuses ordering cycles; should one remain, its
-/// actions come last, in the order they were made.)
+/// Sort in waves, as a controller that runs whatever is ready would: first every action that
+/// waits for nothing, then every action that waited only for those, and so on, each wave in
+/// the order the actions were made (the order in which `--op-fail` runs them). (The edges cannot form a cycle: `crm verify` refuses
+/// ordering cycles; should one remain, its actions come last, in the order they were made.)
+/// Recurring monitors come last in their wave, as in Pacemaker's graphs.
 fn sort(w: &Working, nodes: Vec<Node>) -> Graph {
     let n = nodes.len();
     let mut pending: Vec<usize> = nodes.iter().map(|a| a.after.len()).collect();
@@ -170,17 +173,22 @@ fn sort(w: &Working, nodes: Vec<Node>) -> Graph {
     }
     let mut order = Vec::with_capacity(n);
     let mut done = vec![false; n];
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..n).filter(|&i| pending[i] == 0).collect();
-    while let Some(i) = ready.pop_first() {
-        done[i] = true;
-        order.push(i);
-        for &d in &dependents[i] {
-            pending[d] -= 1;
-            if pending[d] == 0 {
-                ready.insert(d);
+    let mut wave: Vec<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    wave.sort_by_key(|&i| nodes[i].task == "monitor");
+    while !wave.is_empty() {
+        let mut next = Vec::new();
+        for &i in &wave {
+            done[i] = true;
+            order.push(i);
+            for &d in &dependents[i] {
+                pending[d] -= 1;
+                if pending[d] == 0 {
+                    next.push(d);
+                }
             }
         }
+        next.sort_unstable_by_key(|&i| (nodes[i].task == "monitor", i));
+        wave = next;
     }
     order.extend((0..n).filter(|&i| !done[i]));
     let mut position = vec![0; n];

@@ -23,6 +23,14 @@ pub fn simulate_text(cluster: &Cluster, t: &Transition) -> String {
 
 /// From the Transition Summary on (the part that follows the current status).
 pub fn transition_text(cluster: &Cluster, t: &Transition) -> String {
+    let mut out = summary_text(t);
+    out.push_str("\nRevised Cluster Status:\n");
+    out.push_str(&status_text(cluster, &t.working, View::Revised));
+    out
+}
+
+/// The Transition Summary and the Executing Cluster Transition sections.
+pub fn summary_text(t: &Transition) -> String {
     let mut out = String::new();
     out.push_str("\nTransition Summary:\n");
     for c in &t.changes {
@@ -35,8 +43,6 @@ pub fn transition_text(cluster: &Cluster, t: &Transition) -> String {
             let _ = writeln!(out, "  * Fencing {}", c.subject);
         }
     }
-    out.push_str("\nRevised Cluster Status:\n");
-    out.push_str(&status_text(cluster, &t.working, View::Revised));
     out
 }
 

@@ -21,6 +21,9 @@ pub struct Injections {
     pub ops: Vec<OpResult>,
     /// `--set-datetime`, seconds since the epoch: wins over the CIB's execution-date.
     pub now: Option<i64>,
+    /// `--op-fail`: actions that fail when the transition runs (not a change to the status;
+    /// see `execute`).
+    pub fail: Vec<OpResult>,
 }
 
 /// One `RSC_OP_INTERVAL@NODE=RC` spec (e.g. `vip_monitor_10000@ctl1=7`).
@@ -142,11 +145,6 @@ pub fn parse_datetime(text: &str) -> Result<i64, InjectError> {
 }
 
 impl Injections {
-    /// Nothing to change.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-
     /// The "Performing Requested Modifications" lines, as crm_simulate prints them.
     pub fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
