@@ -26,6 +26,14 @@ fn sentences(n3_attrs: &str, n2_fails: &str, rsc: &str) -> Vec<String> {
     explain_in(&xml(n3_attrs, n2_fails), rsc).unwrap()
 }
 
+fn has_prefix(s: &[String], want: &str) {
+    assert!(
+        s.iter().any(|l| l.starts_with(want)),
+        "missing: {want}…\n{}",
+        s.join("\n")
+    );
+}
+
 fn has(s: &[String], want: &str) {
     assert!(
         s.iter().any(|l| l == want),
@@ -42,11 +50,7 @@ fn a_location_constraint_is_named_with_its_score() {
     let s = sentences("", "", "g");
     assert_eq!(s[0], "g runs on n1 and stays there.");
     has(&s, "Location constraint loc-g-n1 adds 100 for g on n1.");
-    assert!(
-        s.iter()
-            .any(|l| l.starts_with("Scores: g is placed on n1, whose score is ")),
-        "{s:?}"
-    );
+    has_prefix(&s, "Scores: g is placed on n1, whose score is ");
 }
 
 #[test]
@@ -100,11 +104,7 @@ fn a_standby_node_is_said_to_be_one() {
     let s = sentences(STANDBY, "", "db:2");
     assert_eq!(s[0], "db:2 runs on n3 as Unpromoted and will stop.");
     has(&s, "n3 cannot run resources: it is in standby.");
-    assert!(
-        s.iter()
-            .any(|l| l.starts_with("Scores: no node can run db:2")),
-        "{s:?}"
-    );
+    has_prefix(&s, "Scores: no node can run db:2");
 }
 
 #[test]
