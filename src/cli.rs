@@ -267,26 +267,24 @@ mod tests {
 pub enum CrmCommand {
     /// Run the scheduler on a CIB and print the current status, the transition summary and
     /// the revised status, in the format of Pacemaker 2.1.5's `crm_simulate --simulate`.
-    Simulate {
-        /// The CIB (a whole `<cib>`, as `cibadmin --query` prints it).
-        #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
-        xml_file: PathBuf,
+    Simulate(CrmSimulateArgs),
+    /// Say in sentences why a resource is (or will be) where it is, or why it is stopped:
+    /// the winning and losing nodes with their scores, and each constraint, stickiness,
+    /// fail count and node state that contributed.
+    Explain {
+        /// The cluster description.
+        #[command(flatten)]
+        input: CrmInput,
+        /// The resource (a primitive, group or clone id; a clone instance as `rsc:N`).
+        resource: String,
     },
     /// Check a cluster description as Pacemaker's `crm_verify --xml-file` does: print nothing
     /// and exit 0 when it is usable, else name each element, id and attribute at fault and
     /// exit 1.
     Verify {
-        /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
-        #[arg(
-            long = "xml-file",
-            short = 'x',
-            value_name = "PATH",
-            group = "crm_input"
-        )]
-        xml_file: Option<PathBuf>,
-        /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
-        #[arg(long = "yaml-file", value_name = "PATH", group = "crm_input")]
-        yaml_file: Option<PathBuf>,
+        /// The cluster description.
+        #[command(flatten)]
+        input: CrmInput,
     },
     /// Cluster descriptions: convert between the CIB and the YAML format.
     Config {
@@ -317,4 +315,54 @@ pub enum CrmFormat {
     Xml,
     /// Lifeboat's YAML (docs/CRM-YAML.md).
     Yaml,
+}
+
+/// `lifeboat crm simulate`: the CIB, crm_simulate's injections and what to print.
+#[derive(Debug, Args)]
+pub struct CrmSimulateArgs {
+    /// The CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+    #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
+    pub xml_file: PathBuf,
+    /// Bring a node online first (repeatable).
+    #[arg(long = "node-up", short = 'u', value_name = "NODE")]
+    pub node_up: Vec<String>,
+    /// Take a node offline cleanly first (repeatable).
+    #[arg(long = "node-down", short = 'd', value_name = "NODE")]
+    pub node_down: Vec<String>,
+    /// Make a node fail first: it leaves the membership while expected up (repeatable).
+    #[arg(long = "node-fail", short = 'f', value_name = "NODE")]
+    pub node_fail: Vec<String>,
+    /// Set whether the partition has quorum (true or false).
+    #[arg(long = "quorum", short = 'q', value_name = "BOOL")]
+    pub quorum: Option<String>,
+    /// Add an operation result to a node's history first, as crm_simulate's --op-inject:
+    /// RSC_OP_INTERVAL@NODE=RC, e.g. vip_monitor_10000@ctl1=7 (repeatable).
+    #[arg(long = "op-inject", short = 'i', value_name = "OPSPEC")]
+    pub op_inject: Vec<String>,
+    /// Make an action fail when the transition runs, as crm_simulate's --op-fail:
+    /// RSC_OP_INTERVAL@NODE=RC, e.g. vip_start_0@ctl2=1; the transition stops there and the
+    /// revised status is what ran (repeatable).
+    #[arg(long = "op-fail", short = 'F', value_name = "OPSPEC")]
+    pub op_fail: Vec<String>,
+    /// "Now" for the scheduler, in ISO 8601 (wins over the CIB's execution-date).
+    #[arg(long = "set-datetime", short = 't', value_name = "DATETIME")]
+    pub set_datetime: Option<String>,
+    /// Print the allocation and promotion scores.
+    #[arg(long = "show-scores", short = 's')]
+    pub show_scores: bool,
+    /// Write the ordered action graph as JSON (docs/CRM-GRAPH.md) to this file.
+    #[arg(long = "save-graph", short = 'G', value_name = "FILE")]
+    pub save_graph: Option<PathBuf>,
+}
+
+/// A cluster description: a CIB or Lifeboat's YAML.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct CrmInput {
+    /// A CIB (a whole `<cib>`, as `cibadmin --query` prints it).
+    #[arg(long = "xml-file", short = 'x', value_name = "PATH")]
+    pub xml_file: Option<PathBuf>,
+    /// A cluster in Lifeboat's YAML format (docs/CRM-YAML.md).
+    #[arg(long = "yaml-file", value_name = "PATH")]
+    pub yaml_file: Option<PathBuf>,
 }

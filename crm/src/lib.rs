@@ -9,9 +9,12 @@
 pub mod cib;
 pub mod convert;
 pub mod error;
+pub mod explain;
+pub mod graph;
 pub mod model;
 pub mod output;
 pub mod scheduler;
+pub mod simulate;
 pub mod verify;
 pub mod yaml;
 

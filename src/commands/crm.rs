@@ -7,44 +7,113 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use lifeboat_core::clock::{Clock as _, SystemClock};
 use lifeboat_crm::convert::{self, Format, ReadError};
+use lifeboat_crm::simulate::{self as sim, InjectError, Injections, OpResult};
 
-use crate::cli::{CrmCommand, CrmConfigCommand, CrmFormat};
+use crate::cli::{CrmCommand, CrmConfigCommand, CrmFormat, CrmInput, CrmSimulateArgs};
 
 /// Runs a `crm` subcommand.
 pub fn run(command: CrmCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CrmCommand::Simulate { xml_file } => simulate(&xml_file),
-        CrmCommand::Verify {
-            xml_file,
-            yaml_file,
-        } => verify(xml_file, yaml_file),
+        CrmCommand::Simulate(args) => simulate(&args),
+        CrmCommand::Verify { input } => verify(input),
+        CrmCommand::Explain { input, resource } => explain(input, &resource),
         CrmCommand::Config { command } => config(command),
     }
 }
 
-/// `crm simulate`: the scheduler's decisions in crm_simulate's format.
-fn simulate(xml_file: &Path) -> anyhow::Result<ExitCode> {
-    let text = read(xml_file)?;
+/// `crm simulate`: crm_simulate's injections applied, the scheduler's decisions in
+/// crm_simulate's format; bad injection values exit 2 with nothing printed.
+fn simulate(args: &CrmSimulateArgs) -> anyhow::Result<ExitCode> {
+    let injections = match injections(args) {
+        Ok(i) => i,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let text = read(&args.xml_file)?;
     let cluster = lifeboat_crm::cib::parse(&text)
-        .with_context(|| format!("read CIB {}", xml_file.display()))?;
-    // "Now" is the CIB's execution-date when it has one (the scheduler applies it).
+        .with_context(|| format!("read CIB {}", args.xml_file.display()))?;
+    // "Now" is the CIB's execution-date when it has one (the scheduler applies it), and
+    // --set-datetime wins over both.
     let now = SystemClock.now().timestamp();
-    let transition = lifeboat_crm::schedule(&cluster, now);
-    print!(
-        "{}",
-        lifeboat_crm::output::simulate_text(&cluster, &transition)
-    );
+    let simulation = match sim::run(&cluster, &injections, now) {
+        Ok(s) => s,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    if let Some(path) = &args.save_graph {
+        let graph = lifeboat_crm::graph::build(&simulation.cluster, &simulation.transition);
+        let json = serde_json::to_string_pretty(&graph).context("encode the action graph")?;
+        std::fs::write(path, json + "\n").with_context(|| format!("write {}", path.display()))?;
+    }
+    print!("{}", simulation.text(args.show_scores));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The injections the options ask for.
+fn injections(args: &CrmSimulateArgs) -> Result<Injections, InjectError> {
+    Ok(Injections {
+        quorum: args.quorum.as_deref().map(sim::parse_quorum).transpose()?,
+        node_up: args.node_up.clone(),
+        node_down: args.node_down.clone(),
+        node_fail: args.node_fail.clone(),
+        ops: args
+            .op_inject
+            .iter()
+            .map(|s| OpResult::parse("--op-inject", s))
+            .collect::<Result<_, _>>()?,
+        fail: args
+            .op_fail
+            .iter()
+            .map(|s| OpResult::parse("--op-fail", s))
+            .collect::<Result<_, _>>()?,
+        now: args
+            .set_datetime
+            .as_deref()
+            .map(sim::parse_datetime)
+            .transpose()?,
+    })
+}
+
+/// A bad option value: said on stderr, exit 2 (as for any usage error).
+fn usage_error(e: &InjectError) -> ExitCode {
+    eprintln!("lifeboat crm simulate: {e}");
+    ExitCode::from(2)
+}
+
+/// `crm explain`: sentences on why a resource is (or will be) where it is; an unknown
+/// resource exits 1.
+fn explain(input: CrmInput, resource: &str) -> anyhow::Result<ExitCode> {
+    let (path, _) = description(input, "explain")?;
+    let text = read(&path)?;
+    // Checked as `crm verify` checks it (either format, told apart by content).
+    let cluster = match convert::read(&text) {
+        Ok(c) => c,
+        Err(e) => return Ok(report(&path, Err(e))),
+    };
+    let transition = lifeboat_crm::schedule(&cluster, SystemClock.now().timestamp());
+    match lifeboat_crm::explain::explain(&cluster, &transition, resource) {
+        Ok(explanation) => {
+            print!("{explanation}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The description to read: --xml-file or --yaml-file.
+fn description(input: CrmInput, command: &str) -> anyhow::Result<(PathBuf, Format)> {
+    match (input.xml_file, input.yaml_file) {
+        (Some(path), _) => Ok((path, Format::Xml)),
+        (None, Some(path)) => Ok((path, Format::Yaml)),
+        (None, None) => anyhow::bail!("crm {command} needs --xml-file or --yaml-file"),
+    }
 }
 
 /// `crm verify`: silent on a usable description, like `crm_verify`; one line per problem
 /// otherwise.
-fn verify(xml_file: Option<PathBuf>, yaml_file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (path, format) = match (xml_file, yaml_file) {
-        (Some(path), _) => (path, Format::Xml),
-        (None, Some(path)) => (path, Format::Yaml),
-        (None, None) => anyhow::bail!("crm verify needs --xml-file or --yaml-file"),
-    };
+fn verify(input: CrmInput) -> anyhow::Result<ExitCode> {
+    let (path, format) = description(input, "verify")?;
     let text = read(&path)?;
     let result = match format {
         Format::Xml => lifeboat_crm::verify::verify_cib(&text)

@@ -1,6 +1,7 @@
 //! Text output in the format of Pacemaker 2.1.5's `crm_simulate --simulate`: the current
 //! status, the transition summary, the executed actions and the revised status.
 
+mod scores;
 mod status;
 
 use std::fmt::Write as _;
@@ -8,6 +9,7 @@ use std::fmt::Write as _;
 use crate::model::Cluster;
 use crate::scheduler::Transition;
 
+pub use scores::scores_text;
 pub use status::{View, status_text};
 
 /// The whole `crm_simulate -S` text for a scheduled transition.
@@ -15,6 +17,21 @@ pub fn simulate_text(cluster: &Cluster, t: &Transition) -> String {
     let mut out = String::new();
     out.push_str("Current cluster status:\n");
     out.push_str(&status_text(cluster, &t.working, View::Current));
+    out.push_str(&transition_text(cluster, t));
+    out
+}
+
+/// From the Transition Summary on (the part that follows the current status).
+pub fn transition_text(cluster: &Cluster, t: &Transition) -> String {
+    let mut out = summary_text(t);
+    out.push_str("\nRevised Cluster Status:\n");
+    out.push_str(&status_text(cluster, &t.working, View::Revised));
+    out
+}
+
+/// The Transition Summary and the Executing Cluster Transition sections.
+pub fn summary_text(t: &Transition) -> String {
+    let mut out = String::new();
     out.push_str("\nTransition Summary:\n");
     for c in &t.changes {
         out.push_str(&summary_line(c));
@@ -26,8 +43,6 @@ pub fn simulate_text(cluster: &Cluster, t: &Transition) -> String {
             let _ = writeln!(out, "  * Fencing {}", c.subject);
         }
     }
-    out.push_str("\nRevised Cluster Status:\n");
-    out.push_str(&status_text(cluster, &t.working, View::Revised));
     out
 }
 

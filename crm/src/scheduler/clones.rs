@@ -164,6 +164,16 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
             }
         }
     }
+    let per_instance: Vec<Scores> = instances.iter().map(|&i| inst_scores(w, i)).collect();
+    super::scores::record_clone(
+        w,
+        clone,
+        &scores,
+        &instances,
+        &per_instance,
+        &chosen,
+        node_max,
+    );
     for (k, &inst) in instances.iter().enumerate() {
         let node = chosen[k];
         match w.rscs[inst].kind.clone() {
@@ -286,6 +296,7 @@ fn promote(w: &mut Working, cluster: &Cluster, clone: usize, instances: &[usize]
     else {
         return;
     };
+    super::scores::record_promotion(w, instances, |w, i| promotion_score(w, cluster, clone, i));
     let limit = match w.target_role(clone) {
         Some(Role::Unpromoted | Role::Stopped) => 0,
         _ => promoted_max,

@@ -9,6 +9,7 @@ mod actions;
 mod clones;
 mod history;
 mod placement;
+mod scores;
 mod unpack;
 mod utilization;
 mod working;
@@ -16,6 +17,7 @@ mod working;
 use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
+pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
 pub use working::{NodeInfo, Rsc, RscKind, Working};
 
 /// The scheduler's result: the working set after assignment (current and next state of every

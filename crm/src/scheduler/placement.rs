@@ -322,6 +322,7 @@ pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores:
     } else {
         best_node(w, scores, current, &need)
     };
+    super::scores::record_unit(w, cluster, idx, scores, chosen);
     let members = match &w.rscs[idx].kind {
         RscKind::Group(m) => m.clone(),
         _ => vec![idx],

@@ -169,6 +169,8 @@ pub struct Working {
     pub now: i64,
     /// `placement-strategy` (default, utilization, minimal, balanced).
     pub placement_strategy: String,
+    /// The scores behind each assignment, as they were decided.
+    pub score_log: super::scores::ScoreLog,
 }
 
 impl Working {
