@@ -34,9 +34,9 @@ pub enum Command {
     /// Run the API and the recovery engine in one process. Without any configuration it
     /// starts a local trial instance: no authentication, 127.0.0.1:15868, SQLite in
     /// ./lifeboat.sqlite, created and migrated on the spot.
-    Serve,
+    Serve(ListenArgs),
     /// Run the API only (the database must be migrated with `manage db sync`).
-    Api,
+    Api(ListenArgs),
     /// Run the recovery engine only (as many as you like, on one database).
     Engine,
     /// Run the host monitor (as masakari-hostmonitor): reports failed compute hosts.
@@ -80,8 +80,18 @@ impl Command {
 
     /// A long-running process: a service or an agent.
     pub fn is_daemon(&self) -> bool {
-        self.is_agent() || matches!(self, Self::Serve | Self::Api | Self::Engine)
+        self.is_agent() || matches!(self, Self::Serve(_) | Self::Api(_) | Self::Engine)
     }
+}
+
+/// Where the API listens, when not where the configuration says.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListenArgs {
+    /// Listen on this address and port instead of `[DEFAULT] masakari_api_listen` and
+    /// `masakari_api_listen_port` (also for the trial instance), e.g. `127.0.0.1:8080` or
+    /// `[::1]:8080`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `lifeboat manage …`.
@@ -244,8 +254,19 @@ mod tests {
                 vec![PathBuf::from("a.conf"), PathBuf::from("b.conf")],
                 "{args:?}"
             );
-            assert!(matches!(cli.command, Command::Serve));
+            assert!(matches!(cli.command, Command::Serve(_)));
         }
+    }
+
+    #[test]
+    fn listen_takes_an_address_and_port_and_names_itself_when_it_is_not_one() {
+        let cli = Cli::try_parse_from(["lifeboat", "serve", "--listen", "[::1]:8080"]).unwrap();
+        let Command::Serve(listen) = cli.command else {
+            panic!("not serve: {:?}", cli.command);
+        };
+        assert_eq!(listen.listen, Some("[::1]:8080".parse().unwrap()));
+        let error = Cli::try_parse_from(["lifeboat", "api", "--listen", "localhost"]).unwrap_err();
+        assert!(error.to_string().contains("--listen"), "{error}");
     }
 }
 

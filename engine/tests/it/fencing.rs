@@ -73,6 +73,7 @@ impl Stack {
                 Policy::from_config(&Config::default()).unwrap(),
             )),
             webhook: None,
+            metrics: lifeboat_metrics::EngineMetrics::default(),
         };
         let settings = EngineSettings {
             engine_id: "engine-test".into(),
