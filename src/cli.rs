@@ -61,6 +61,9 @@ pub enum Command {
         #[command(subcommand)]
         command: CrmCommand,
     },
+    /// One screen of what the API knows: segments and their hosts, recoveries in progress with
+    /// each instance, recent failures, the engine and the storm guard.
+    Status(StatusArgs),
     /// Administration: database, configuration and fencing.
     Manage {
         /// What to manage.
@@ -92,6 +95,51 @@ pub struct ListenArgs {
     /// `[::1]:8080`.
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<std::net::SocketAddr>,
+}
+
+/// `lifeboat status`.
+#[derive(Debug, Args, Clone)]
+pub struct StatusArgs {
+    /// The API to ask, e.g. `http://ha.example:15868` (default: the address the configuration
+    /// file's `masakari_api_listen` and `masakari_api_listen_port` name; without one, the trial
+    /// instance's `http://127.0.0.1:15868`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// A Keystone token to send (default: none with `auth_strategy = noauth2`, else one for the
+    /// configuration's `[keystone_authtoken]` user).
+    #[arg(
+        long,
+        env = "OS_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Refresh in place every `--interval` seconds until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between refreshes with `--watch`.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub interval: f64,
+    /// How many recent failures to show.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub failures: u32,
+    /// `text` (one screen) or `json` (one object; one a line with `--watch`).
+    #[arg(
+        long = "output-as",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: StatusFormat,
+}
+
+/// How `lifeboat status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// A screen for people.
+    Text,
+    /// JSON for tools.
+    Json,
 }
 
 /// `lifeboat manage …`.

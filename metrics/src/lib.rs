@@ -4,10 +4,10 @@
 //! The binary builds the registry once and hands each part its handles; the API serves
 //! [`Metrics::encode`] at `GET /metrics`. Handles are cheap clones sharing their counters. A
 //! handle made with `Default` belongs to no registry: what it counts is shown nowhere (for
-//! tests and one-shot commands). This crate knows no other Lifeboat crate and does no I/O.
+//! tests and one-shot commands). [`scrape`] reads such text back (`lifeboat status` and the
+//! tests do). This crate knows no other Lifeboat crate and does no I/O.
 
-#[cfg(any(test, feature = "test-util"))]
-pub mod testing;
+pub mod scrape;
 
 use std::fmt;
 use std::sync::Arc;
@@ -382,7 +382,7 @@ impl FenceMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::Scraped;
+    use crate::scrape::Scraped;
 
     fn scrape(metrics: &Metrics) -> Scraped {
         Scraped::parse(&metrics.encode().unwrap()).unwrap()

@@ -5,6 +5,7 @@ mod fence;
 mod manage;
 mod monitors;
 mod serve;
+mod status;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Instancemonitor => monitors::run(&cli.config, monitors::Agents::INSTANCE).await,
         Command::Monitors => monitors::run(&cli.config, monitors::Agents::ALL).await,
         Command::Manage { command } => manage::run(&cli.config, command).await,
+        Command::Status(args) => status::run(&cli.config, &args).await,
         Command::Fence { command } => fence::run_device(command).await,
         Command::Crm { command } => crm::run(command),
     };

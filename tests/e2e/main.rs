@@ -26,5 +26,6 @@ mod recovery;
 mod schema;
 mod sdk;
 mod secrets;
+mod status;
 mod support;
 mod trial;

@@ -1,7 +1,7 @@
 //! `GET /metrics` of `lifeboat serve`, read with a conforming OpenMetrics parser: the counters
 //! of the API, the engine and the notifications move when a report is accepted and recovered.
 
-use lifeboat_metrics::testing::Scraped;
+use lifeboat_metrics::scrape::Scraped;
 
 use crate::support::Server;
 

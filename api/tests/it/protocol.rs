@@ -271,7 +271,7 @@ async fn metrics_count_requests_by_route_template_without_authentication() {
         "{:?}",
         scrape.headers
     );
-    let parsed = lifeboat_metrics::testing::Scraped::parse(&scrape.text).unwrap();
+    let parsed = lifeboat_metrics::scrape::Scraped::parse(&scrape.text).unwrap();
     let count = |route: &str, status: &str| {
         parsed.value(
             "lifeboat_api_requests",

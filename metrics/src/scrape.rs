@@ -1,5 +1,6 @@
-//! Reading a scrape back, for tests: the text parsed by a conforming OpenMetrics parser (which
-//! refuses what Prometheus would refuse), and the values of its samples by family and labels.
+//! Reading a scrape back (`lifeboat status` reads the engine's gauges; tests read everything):
+//! the text parsed by a conforming OpenMetrics parser, and the values of its samples by family
+//! and labels.
 
 use openmetrics_parser::{
     MetricsExposition, OpenMetricsType, OpenMetricsValue, ParseError, Sample,
