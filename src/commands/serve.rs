@@ -47,7 +47,7 @@ pub async fn run(args: &ConfigArgs, parts: Parts, listen_args: &ListenArgs) -> R
         Err(errors) => return Ok(super::config_failure(&errors)),
     };
     let config = loaded.config;
-    telemetry::init_daemon(config.default.debug, config.logging.path())?;
+    telemetry::init_daemon(config.default.debug, &config.logging)?;
     let shutdown = CancellationToken::new();
     let hangups = signals::install(shutdown.clone());
     for warning in &loaded.warnings {

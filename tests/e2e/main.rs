@@ -17,6 +17,7 @@ mod faults;
 mod fence;
 mod keystone;
 mod logging_fields;
+mod logs;
 mod metrics;
 mod monitors;
 mod nova;
