@@ -216,7 +216,7 @@ impl Snapshot {
             .map(|n| failure(n))
             .chain(answers.failed.iter().map(failure))
             .collect();
-        recent.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        recent.sort_by_key(|f| std::cmp::Reverse(f.updated_at));
         recent.truncate(failures);
         let segments = answers
             .segments
