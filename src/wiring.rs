@@ -127,32 +127,38 @@ fn authenticator(config: &Config, http: &reqwest::Client) -> Result<Authenticato
     }
     let ks = &config.keystone_authtoken;
     // validate() has checked these are present for the keystone strategy.
-    let (Some(auth_url), Some(username), Some(password)) =
-        (&ks.auth_url, &ks.username, &ks.password)
-    else {
+    let Some(credentials) = service_credentials(config) else {
         anyhow::bail!("[keystone_authtoken] auth_url, username and password are required");
     };
-    let session = KeystoneSession::new(
-        http.clone(),
-        Credentials {
-            auth_url: auth_url.clone(),
-            username: username.clone(),
-            password: password.clone(),
-            user_domain_name: ks.user_domain_name.clone(),
-            project_name: ks.project_name.clone(),
-            project_domain_name: ks.project_domain_name.clone(),
-            system_scope: None,
-        },
-        Arc::new(SystemClock),
-    );
+    let auth_url = credentials.auth_url.clone();
+    let session = KeystoneSession::new(http.clone(), credentials, Arc::new(SystemClock));
     let validator =
-        KeystoneTokenValidator::new(session, http.clone(), auth_url, ks.token_cache_time.0);
+        KeystoneTokenValidator::new(session, http.clone(), &auth_url, ks.token_cache_time.0);
     Ok(Authenticator::Keystone {
         validator: Arc::new(validator),
         www_authenticate_uri: ks
             .www_authenticate_uri
             .clone()
             .or_else(|| Some(auth_url.clone())),
+    })
+}
+
+/// The service user of `[keystone_authtoken]`, when its URL, name and password are set.
+pub fn service_credentials(config: &Config) -> Option<Credentials> {
+    let ks = &config.keystone_authtoken;
+    let (Some(auth_url), Some(username), Some(password)) =
+        (&ks.auth_url, &ks.username, &ks.password)
+    else {
+        return None;
+    };
+    Some(Credentials {
+        auth_url: auth_url.clone(),
+        username: username.clone(),
+        password: password.clone(),
+        user_domain_name: ks.user_domain_name.clone(),
+        project_name: ks.project_name.clone(),
+        project_domain_name: ks.project_domain_name.clone(),
+        system_scope: None,
     })
 }
 

@@ -101,22 +101,23 @@ impl Api {
     }
 
     /// Every item of a list, page after page (`marker` is the last item's id).
-    async fn all<T: DeserializeOwned + HasId>(
+    async fn all<T: DeserializeOwned>(
         &self,
         path: &str,
         key: &str,
         microversion: Option<&str>,
     ) -> Result<Vec<T>> {
-        let mut items: Vec<T> = Vec::new();
+        let mut items: Vec<Value> = Vec::new();
         let join = if path.contains('?') { '&' } else { '?' };
         loop {
             let page_path = match items.last() {
-                Some(last) => format!("{path}{join}marker={}", last.id()),
+                Some(last) => format!("{path}{join}marker={}", last["id"]),
                 None => path.to_owned(),
             };
-            let page: Vec<T> = take(self.get(&page_path, microversion).await?, key)?;
+            let page: Vec<Value> = take(self.get(&page_path, microversion).await?, key)?;
             if page.is_empty() {
-                return Ok(items);
+                return serde_json::from_value(Value::Array(items))
+                    .with_context(|| format!("the API's `{key}` are not readable"));
             }
             items.extend(page);
         }
@@ -152,33 +153,4 @@ fn fault_message(text: &str) -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| text.chars().take(200).collect())
-}
-
-/// A listed resource's integer id (the paging marker).
-trait HasId {
-    fn id(&self) -> i64;
-}
-
-impl HasId for SegmentView {
-    fn id(&self) -> i64 {
-        self.id
-    }
-}
-
-impl HasId for HostView {
-    fn id(&self) -> i64 {
-        self.id
-    }
-}
-
-impl HasId for NotificationView {
-    fn id(&self) -> i64 {
-        self.id
-    }
-}
-
-impl HasId for VMoveView {
-    fn id(&self) -> i64 {
-        self.id
-    }
 }

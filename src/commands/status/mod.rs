@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::config::{AuthStrategy, Config, Secret};
-use lifeboat_openstack::{Credentials, HaAuth, HaClient, KeystoneSession};
+use lifeboat_openstack::{HaAuth, HaClient, KeystoneSession};
 
 use crate::cli::{ConfigArgs, StatusArgs, StatusFormat};
 use crate::wiring;
@@ -127,32 +127,19 @@ fn auth(config: &Config, status: &StatusArgs, http: &reqwest::Client) -> HaAuth 
     if let Some(token) = &status.token {
         return HaAuth::Token(Secret::new(token.clone()));
     }
-    let ks = &config.keystone_authtoken;
     match (
         config.default.auth_strategy,
-        &ks.auth_url,
-        &ks.username,
-        &ks.password,
+        wiring::service_credentials(config),
     ) {
-        (AuthStrategy::Keystone, Some(auth_url), Some(username), Some(password)) => {
-            HaAuth::Keystone {
-                session: Box::new(KeystoneSession::new(
-                    http.clone(),
-                    Credentials {
-                        auth_url: auth_url.clone(),
-                        username: username.clone(),
-                        password: password.clone(),
-                        user_domain_name: ks.user_domain_name.clone(),
-                        project_name: ks.project_name.clone(),
-                        project_domain_name: ks.project_domain_name.clone(),
-                        system_scope: None,
-                    },
-                    Arc::new(SystemClock),
-                )),
-                interface: "public".into(),
-                region: None,
-            }
-        }
+        (AuthStrategy::Keystone, Some(credentials)) => HaAuth::Keystone {
+            session: Box::new(KeystoneSession::new(
+                http.clone(),
+                credentials,
+                Arc::new(SystemClock),
+            )),
+            interface: "public".into(),
+            region: None,
+        },
         _ => HaAuth::None,
     }
 }
