@@ -54,16 +54,25 @@ async fn fill(server: &Server) {
 }
 
 async fn status(server: &Server, args: &[&str]) -> String {
-    let endpoint = server.url();
+    status_of(&server.url(), args).await
+}
+
+/// `lifeboat status --endpoint <endpoint> <args>`'s output.
+async fn status_of(endpoint: &str, args: &[&str]) -> String {
     let (ok, out, err) = run(
         tokio::process::Command::new(env!("CARGO_BIN_EXE_lifeboat"))
-            .args(["status", "--endpoint", &endpoint])
+            .args(["status", "--endpoint", endpoint])
             .args(args),
         Duration::from_secs(30),
     )
     .await;
     assert!(ok, "{out}{err}");
     out
+}
+
+/// The JSON overview of the API at `endpoint` (for the recovery scenarios).
+pub async fn overview(endpoint: &str) -> Value {
+    serde_json::from_str(&status_of(endpoint, &["--output-as", "json"]).await).unwrap()
 }
 
 #[tokio::test]
