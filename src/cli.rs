@@ -34,9 +34,9 @@ pub enum Command {
     /// Run the API and the recovery engine in one process. Without any configuration it
     /// starts a local trial instance: no authentication, 127.0.0.1:15868, SQLite in
     /// ./lifeboat.sqlite, created and migrated on the spot.
-    Serve,
+    Serve(ListenArgs),
     /// Run the API only (the database must be migrated with `manage db sync`).
-    Api,
+    Api(ListenArgs),
     /// Run the recovery engine only (as many as you like, on one database).
     Engine,
     /// Run the host monitor (as masakari-hostmonitor): reports failed compute hosts.
@@ -61,6 +61,9 @@ pub enum Command {
         #[command(subcommand)]
         command: CrmCommand,
     },
+    /// One screen of what the API knows: segments and their hosts, recoveries in progress with
+    /// each instance, recent failures, the engine and the storm guard.
+    Status(StatusArgs),
     /// Administration: database, configuration and fencing.
     Manage {
         /// What to manage.
@@ -80,8 +83,63 @@ impl Command {
 
     /// A long-running process: a service or an agent.
     pub fn is_daemon(&self) -> bool {
-        self.is_agent() || matches!(self, Self::Serve | Self::Api | Self::Engine)
+        self.is_agent() || matches!(self, Self::Serve(_) | Self::Api(_) | Self::Engine)
     }
+}
+
+/// Where the API listens, when not where the configuration says.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ListenArgs {
+    /// Listen on this address and port instead of `[DEFAULT] masakari_api_listen` and
+    /// `masakari_api_listen_port` (also for the trial instance), e.g. `127.0.0.1:8080` or
+    /// `[::1]:8080`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// `lifeboat status`.
+#[derive(Debug, Args, Clone)]
+pub struct StatusArgs {
+    /// The API to ask, e.g. `http://ha.example:15868` (default: the address the configuration
+    /// file's `masakari_api_listen` and `masakari_api_listen_port` name; without one, the trial
+    /// instance's `http://127.0.0.1:15868`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// A Keystone token to send (default: none with `auth_strategy = noauth2`, else one for the
+    /// configuration's `[keystone_authtoken]` user).
+    #[arg(
+        long,
+        env = "OS_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Refresh in place every `--interval` seconds until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between refreshes with `--watch`.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub interval: f64,
+    /// How many recent failures to show.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub failures: u32,
+    /// `text` (one screen) or `json` (one object; one a line with `--watch`).
+    #[arg(
+        long = "output-as",
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: StatusFormat,
+}
+
+/// How `lifeboat status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// A screen for people.
+    Text,
+    /// JSON for tools.
+    Json,
 }
 
 /// `lifeboat manage …`.
@@ -257,8 +315,19 @@ mod tests {
                 vec![PathBuf::from("a.conf"), PathBuf::from("b.conf")],
                 "{args:?}"
             );
-            assert!(matches!(cli.command, Command::Serve));
+            assert!(matches!(cli.command, Command::Serve(_)));
         }
+    }
+
+    #[test]
+    fn listen_takes_an_address_and_port_and_names_itself_when_it_is_not_one() {
+        let cli = Cli::try_parse_from(["lifeboat", "serve", "--listen", "[::1]:8080"]).unwrap();
+        let Command::Serve(listen) = cli.command else {
+            panic!("not serve: {:?}", cli.command);
+        };
+        assert_eq!(listen.listen, Some("[::1]:8080".parse().unwrap()));
+        let error = Cli::try_parse_from(["lifeboat", "api", "--listen", "localhost"]).unwrap_err();
+        assert!(error.to_string().contains("--listen"), "{error}");
     }
 }
 

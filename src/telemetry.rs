@@ -1,5 +1,6 @@
-//! Logging: `RUST_LOG` if set, else `info` (or `debug` with `[DEFAULT] debug = true`), plain
-//! text on stderr for journald, or in `[DEFAULT] log_file`, which [`reopen`] opens anew.
+//! Logging: `RUST_LOG` if set, else `info` (or `debug` with `[DEFAULT] debug = true`), as plain
+//! text or one JSON object a line (`use_json`), on stderr for journald, or in `[DEFAULT]
+//! log_file` (and on stderr too with `use_stderr`), which [`reopen`] opens anew.
 
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -7,8 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use anyhow::{Context, Result};
-use tracing_subscriber::EnvFilter;
+use lifeboat_core::config::LoggingSection;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 /// The daemon's log file, when it has one (for [`reopen`]).
 static LOG_FILE: OnceLock<LogFile> = OnceLock::new();
@@ -22,7 +26,7 @@ fn filter(debug: bool) -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
 }
 
-/// Installs the global subscriber, writing to stderr.
+/// Installs the global subscriber, writing plain text to stderr.
 pub fn init(debug: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter(debug))
@@ -32,21 +36,44 @@ pub fn init(debug: bool) {
         .try_init();
 }
 
-/// Installs the global subscriber of a long-running command: to `log_file` when one is given.
-pub fn init_daemon(debug: bool, log_file: Option<PathBuf>) -> Result<()> {
-    let Some(path) = log_file else {
-        init(debug);
-        return Ok(());
-    };
-    let file = LogFile::open(path)?;
-    let _ = LOG_FILE.set(file.clone());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(debug))
-        .with_writer(file)
-        .with_ansi(false)
-        .with_target(false)
+/// Installs the global subscriber of a long-running command as `[DEFAULT]` says: `log_file`
+/// (else stderr), `use_stderr`, `use_json`, `debug`.
+pub fn init_daemon(debug: bool, logging: &LoggingSection) -> Result<()> {
+    let file = logging.path().map(LogFile::open).transpose()?;
+    let mut outputs = Vec::new();
+    if let Some(file) = &file {
+        let _ = LOG_FILE.set(file.clone());
+        outputs.push(output(logging.use_json, file.clone(), false));
+    }
+    if file.is_none() || logging.use_stderr {
+        let ansi = !logging.use_json && std::io::stderr().is_terminal();
+        outputs.push(output(logging.use_json, std::io::stderr, ansi));
+    }
+    let _ = tracing_subscriber::registry()
+        .with(outputs)
+        .with(filter(debug))
         .try_init();
     Ok(())
+}
+
+/// One destination's formatting: plain text, or JSON with the fields of the current span and
+/// of every span it is in (`request.id`, `notification.id`, …).
+fn output<W>(json: bool, writer: W, ansi: bool) -> Box<dyn Layer<Registry> + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_target(false);
+    if json {
+        layer
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .boxed()
+    } else {
+        layer.with_ansi(ansi).boxed()
+    }
 }
 
 /// Opens the log file anew (after logrotate moved it away); logs to stderr need nothing.

@@ -10,11 +10,12 @@ use lifeboat_api::{Authenticator, Dependencies, Policy, Settings};
 use lifeboat_core::clock::SystemClock;
 use lifeboat_core::compute::Compute;
 use lifeboat_core::config::{
-    AuthStrategy, Config, DatabaseKind, Loaded, Origin, RawConfig, RawValue,
+    AuthStrategy, Config, DatabaseKind, DatabaseUrl, Loaded, Origin, RawConfig, RawValue,
 };
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::store::Store;
 use lifeboat_fence::{FenceSettings, KeySealer, TopologyFencer};
+use lifeboat_metrics::{EngineMetrics, FenceMetrics, Metrics};
 use lifeboat_openstack::{
     Credentials, KeystoneSession, KeystoneTokenValidator, NovaAuth, NovaClient,
 };
@@ -82,10 +83,28 @@ pub async fn open_store(config: &Config, migrate_sqlite: bool) -> Result<Arc<dyn
         acquire_timeout: config.database.pool_timeout.0,
         migrate: migrate_sqlite && url.kind() == DatabaseKind::Sqlite,
     };
-    tracing::info!(database = %url, "opening the database");
+    tracing::info!(database = %shown(&url), "opening the database");
     lifeboat_store::open(&url, &options)
         .await
         .with_context(|| format!("opening the database {url}"))
+}
+
+/// The database as logs show it: for SQLite the file's absolute path, else the URL with the
+/// password hidden.
+pub fn database_shown(config: &Config) -> Result<String> {
+    let url = config
+        .database_url()
+        .context("reading [database] connection")?;
+    Ok(shown(&url))
+}
+
+fn shown(url: &DatabaseUrl) -> String {
+    match url.sqlite_path() {
+        Some(path) => {
+            std::path::absolute(path).map_or_else(|_| path.to_owned(), |p| p.display().to_string())
+        }
+        None => url.to_string(),
+    }
 }
 
 /// The HTTP client towards Keystone, Nova and webhooks (TLS settings and CA files applied).
@@ -108,32 +127,38 @@ fn authenticator(config: &Config, http: &reqwest::Client) -> Result<Authenticato
     }
     let ks = &config.keystone_authtoken;
     // validate() has checked these are present for the keystone strategy.
-    let (Some(auth_url), Some(username), Some(password)) =
-        (&ks.auth_url, &ks.username, &ks.password)
-    else {
+    let Some(credentials) = service_credentials(config) else {
         anyhow::bail!("[keystone_authtoken] auth_url, username and password are required");
     };
-    let session = KeystoneSession::new(
-        http.clone(),
-        Credentials {
-            auth_url: auth_url.clone(),
-            username: username.clone(),
-            password: password.clone(),
-            user_domain_name: ks.user_domain_name.clone(),
-            project_name: ks.project_name.clone(),
-            project_domain_name: ks.project_domain_name.clone(),
-            system_scope: None,
-        },
-        Arc::new(SystemClock),
-    );
+    let auth_url = credentials.auth_url.clone();
+    let session = KeystoneSession::new(http.clone(), credentials, Arc::new(SystemClock));
     let validator =
-        KeystoneTokenValidator::new(session, http.clone(), auth_url, ks.token_cache_time.0);
+        KeystoneTokenValidator::new(session, http.clone(), &auth_url, ks.token_cache_time.0);
     Ok(Authenticator::Keystone {
         validator: Arc::new(validator),
         www_authenticate_uri: ks
             .www_authenticate_uri
             .clone()
             .or_else(|| Some(auth_url.clone())),
+    })
+}
+
+/// The service user of `[keystone_authtoken]`, when its URL, name and password are set.
+pub fn service_credentials(config: &Config) -> Option<Credentials> {
+    let ks = &config.keystone_authtoken;
+    let (Some(auth_url), Some(username), Some(password)) =
+        (&ks.auth_url, &ks.username, &ks.password)
+    else {
+        return None;
+    };
+    Some(Credentials {
+        auth_url: auth_url.clone(),
+        username: username.clone(),
+        password: password.clone(),
+        user_domain_name: ks.user_domain_name.clone(),
+        project_name: ks.project_name.clone(),
+        project_domain_name: ks.project_domain_name.clone(),
+        system_scope: None,
     })
 }
 
@@ -186,13 +211,20 @@ pub fn credential_sealer(config: &Config) -> Result<Option<Arc<dyn CredentialSea
 
 /// The fencer: each host's fence topology from the database. One per process, shared by the
 /// API and the engine, so it runs one power operation per host at a time.
-pub fn fencer(config: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Fencer>> {
-    Ok(Arc::new(TopologyFencer::new(
-        store,
-        credential_sealer(config)?,
-        FenceSettings::from_config(&config.fencing),
-        Arc::new(SystemClock),
-    )))
+pub fn fencer(
+    config: &Config,
+    store: Arc<dyn Store>,
+    metrics: FenceMetrics,
+) -> Result<Arc<dyn Fencer>> {
+    Ok(Arc::new(
+        TopologyFencer::new(
+            store,
+            credential_sealer(config)?,
+            FenceSettings::from_config(&config.fencing),
+            Arc::new(SystemClock),
+        )
+        .with_metrics(metrics),
+    ))
 }
 
 /// The API policy: the built-in rules with `[oslo_policy] policy_file` over them.
@@ -242,6 +274,7 @@ pub async fn api_dependencies(
     store: Arc<dyn Store>,
     fencer: Arc<dyn Fencer>,
     wake: Option<Arc<tokio::sync::Notify>>,
+    metrics: Metrics,
 ) -> Result<Dependencies> {
     let http = http_client(config)?;
     let policy = api_policy(config)?;
@@ -266,6 +299,7 @@ pub async fn api_dependencies(
             healthcheck_detailed: config.healthcheck.detailed,
         },
         new_notification: wake,
+        metrics,
     })
 }
 
@@ -292,6 +326,7 @@ pub fn engine(
     store: Arc<dyn Store>,
     fencer: Arc<dyn Fencer>,
     wake: Arc<tokio::sync::Notify>,
+    metrics: EngineMetrics,
 ) -> Result<lifeboat_engine::Engine> {
     let http = http_client(config)?;
     let compute = compute(config, &http);
@@ -306,6 +341,7 @@ pub fn engine(
         clock: Arc::new(SystemClock),
         policies: Arc::new(policies),
         webhook: Some(Arc::new(lifeboat_openstack::HttpWebhook::new(http))),
+        metrics,
     };
     let e = &config.engine;
     let settings = lifeboat_engine::EngineSettings {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod listing;
+mod metrics;
 pub mod microversion;
 pub mod policy;
 pub mod policy_sample;
@@ -83,6 +84,7 @@ pub(crate) struct Inner {
     pub(crate) settings: Settings,
     pub(crate) new_notification: Option<Arc<Notify>>,
     pub(crate) write_watch: routes::health::WriteWatch,
+    pub(crate) metrics: lifeboat_metrics::Metrics,
     nova_absence_logged: AtomicBool,
 }
 
@@ -108,6 +110,8 @@ pub struct Dependencies {
     /// Woken whenever a notification is recorded (how `serve` starts the engine at once
     /// instead of waiting for its next poll).
     pub new_notification: Option<Arc<Notify>>,
+    /// The process's metrics: the API counts in them and serves them at `/metrics`.
+    pub metrics: lifeboat_metrics::Metrics,
 }
 
 impl AppState {
@@ -125,6 +129,7 @@ impl AppState {
                 settings: d.settings,
                 new_notification: d.new_notification,
                 write_watch: routes::health::WriteWatch::default(),
+                metrics: d.metrics,
                 nova_absence_logged: AtomicBool::new(false),
             }),
         }
@@ -225,11 +230,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1", get(routes::versions::v1))
         .route("/v1/", get(routes::versions::v1))
         .route("/healthcheck", get(routes::health::check))
+        .route("/metrics", get(metrics::scrape))
         .route("/openapi.json", get(routes::openapi::document))
         .nest("/v1", plain)
         .nest("/v1/{project_id}", with_project)
         .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::bad_method)
+        .route_layer(from_fn(metrics::mark_route))
+        .layer(from_fn_with_state(state.clone(), metrics::count))
         .layer(from_fn_with_state(
             state.clone(),
             routes::health::watch_writes,

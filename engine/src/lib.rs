@@ -60,6 +60,8 @@ pub struct EngineDeps {
     pub policies: Arc<Policies>,
     /// Outbound HTTP for webhook steps (none: webhook steps fail, saying so).
     pub webhook: Option<Arc<dyn lifeboat_core::compute::Webhook>>,
+    /// What the engine counts (claims, recoveries, instance moves).
+    pub metrics: lifeboat_metrics::EngineMetrics,
 }
 
 /// The workflow policies in force: clones share them, and [`PoliciesHandle::replace`] puts
@@ -116,6 +118,7 @@ impl Engine {
         let permits = Arc::new(Semaphore::new(self.settings.max_concurrent.max(1)));
         let mut running = tokio::task::JoinSet::new();
         tracing::info!(engine.id = %self.settings.engine_id, "recovery engine started");
+        self.deps.metrics.set_up(true);
         loop {
             while let Ok(permit) = permits.clone().try_acquire_owned() {
                 let now = self.deps.clock.now();
@@ -126,6 +129,7 @@ impl Engine {
                     .await
                 {
                     Ok(Some(claim)) => {
+                        self.deps.metrics.claimed(claim.resumed);
                         let engine = self.clone();
                         let cancel = cancel.child_token();
                         running.spawn(async move {
@@ -164,6 +168,7 @@ impl Engine {
             );
             running.abort_all();
         }
+        self.deps.metrics.set_up(false);
     }
 
     /// Recovers one claimed notification, renewing the lease meanwhile, and records the outcome.
@@ -176,6 +181,7 @@ impl Engine {
             attempt = claim.attempt,
         );
         let started = tokio::time::Instant::now();
+        let _running = self.deps.metrics.recovery_started();
         tracing::info!(parent: &span, resumed = claim.resumed, "recovery started");
         let lost = CancellationToken::new();
         let renewer = tokio::spawn(renew_lease(
@@ -196,7 +202,9 @@ impl Engine {
             () = lost.cancelled() => None,
         };
         renewer.abort();
+        let kind = claim.notification.notification_type.to_string();
         let Some(outcome) = outcome else {
+            self.deps.metrics.lease_lost();
             tracing::warn!(parent: &span, "this engine lost its claim; another engine continues the recovery");
             return;
         };
@@ -208,6 +216,11 @@ impl Engine {
         }
         let now = self.deps.clock.now();
         let completion = outcome.completion(claim.attempt, &self.settings, now);
+        let metrics = &self.deps.metrics;
+        metrics.recovery_ended(&kind, outcome.label(), started.elapsed());
+        metrics
+            .notifications
+            .reached(&kind, &completion.status.to_string());
         tracing::info!(
             parent: &span,
             status = %completion.status,
@@ -267,6 +280,23 @@ async fn renew_lease(
 }
 
 impl Outcome {
+    /// The outcome's name in metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Finished { .. } => "finished",
+            Self::Ignored(_) => "ignored",
+            Self::Error {
+                retryable: true, ..
+            } => "error",
+            Self::Error {
+                retryable: false, ..
+            } => "refused",
+            Self::NeedsOperator(_) => "needs_operator",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
     /// The completion to record for this outcome of attempt `attempt`.
     pub fn completion(
         &self,

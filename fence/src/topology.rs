@@ -55,6 +55,7 @@ pub struct TopologyFencer {
     runner: AgentRunner,
     settings: FenceSettings,
     clock: Arc<dyn Clock>,
+    metrics: lifeboat_metrics::FenceMetrics,
     /// One operation per host at a time: BMCs have few session slots, and two concurrent
     /// fencings of one host would only fight.
     busy: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -74,8 +75,15 @@ impl TopologyFencer {
             runner: AgentRunner::new(settings.agent_dir.clone(), settings.agent_timeout),
             settings,
             clock,
+            metrics: lifeboat_metrics::FenceMetrics::default(),
             busy: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts every device's power operation in `metrics`.
+    pub fn with_metrics(mut self, metrics: lifeboat_metrics::FenceMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn host_lock(&self, host: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -123,6 +131,7 @@ impl TopologyFencer {
             Ok(outcome) => (true, outcome.message, Some(outcome.state)),
             Err(e) => (false, e.to_string(), None),
         };
+        self.metrics.attempted(action.as_str(), succeeded, duration);
         let attempt = FenceAttempt {
             host: host.to_owned(),
             device: config.name.clone(),

@@ -112,7 +112,7 @@ pub async fn run_host(args: &ConfigArgs, host: &str, action: HostPowerAction) ->
     let config = loaded.config;
     telemetry::init(config.default.debug);
     let store = wiring::open_store(&config, false).await?;
-    let fencer = wiring::fencer(&config, store)?;
+    let fencer = wiring::fencer(&config, store, lifeboat_metrics::FenceMetrics::default())?;
     let action = match action {
         HostPowerAction::Status => PowerAction::Status,
         HostPowerAction::Off => PowerAction::Off,

@@ -5,22 +5,26 @@ mod fence;
 mod manage;
 mod monitors;
 mod serve;
+mod status;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ListenArgs};
 
 /// Runs the chosen subcommand; errors are printed with their causes.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve => serve::run(&cli.config, serve::Parts::All).await,
-        Command::Api => serve::run(&cli.config, serve::Parts::Api).await,
-        Command::Engine => serve::run(&cli.config, serve::Parts::Engine).await,
+        Command::Serve(listen) => serve::run(&cli.config, serve::Parts::All, &listen).await,
+        Command::Api(listen) => serve::run(&cli.config, serve::Parts::Api, &listen).await,
+        Command::Engine => {
+            serve::run(&cli.config, serve::Parts::Engine, &ListenArgs::default()).await
+        }
         Command::Hostmonitor => monitors::run(&cli.config, monitors::Agents::HOST).await,
         Command::Processmonitor => monitors::run(&cli.config, monitors::Agents::PROCESS).await,
         Command::Instancemonitor => monitors::run(&cli.config, monitors::Agents::INSTANCE).await,
         Command::Monitors => monitors::run(&cli.config, monitors::Agents::ALL).await,
         Command::Manage { command } => manage::run(&cli.config, command).await,
+        Command::Status(args) => status::run(&cli.config, &args).await,
         Command::Fence { command } => fence::run_device(command).await,
         Command::Crm { command } => crm::run(command),
     };

@@ -255,7 +255,7 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
         }
     };
     let config = loaded.config;
-    telemetry::init_daemon(config.default.debug, config.logging.path())?;
+    telemetry::init_daemon(config.default.debug, &config.logging)?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }

@@ -1,5 +1,6 @@
 //! `lifeboat serve` (API and engine), `lifeboat api`, `lifeboat engine`.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use lifeboat_engine::{Policies, PoliciesHandle};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::ConfigArgs;
+use crate::cli::{ConfigArgs, ListenArgs};
 use crate::signals::{self, Hangups};
 use crate::{http, systemd, telemetry, wiring};
 
@@ -26,31 +27,56 @@ pub enum Parts {
     Engine,
 }
 
+impl Parts {
+    /// What runs, for the startup line.
+    fn describe(self) -> &'static str {
+        match self {
+            Self::All => "API and engine",
+            Self::Api => "API",
+            Self::Engine => "engine",
+        }
+    }
+}
+
 /// Runs until SIGINT or SIGTERM; then stops the API and the engine (whose unfinished work
 /// another engine resumes), each waiting at most `graceful_shutdown_timeout`. SIGHUP reloads
 /// the policy files.
-pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
+pub async fn run(args: &ConfigArgs, parts: Parts, listen_args: &ListenArgs) -> Result<ExitCode> {
     let (loaded, trial) = match wiring::load_config(args, parts == Parts::All) {
         Ok(loaded) => loaded,
         Err(errors) => return Ok(super::config_failure(&errors)),
     };
     let config = loaded.config;
-    telemetry::init_daemon(config.default.debug, config.logging.path())?;
+    telemetry::init_daemon(config.default.debug, &config.logging)?;
     let shutdown = CancellationToken::new();
     let hangups = signals::install(shutdown.clone());
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
+    let address = match listen_args.listen {
+        Some(address) => address,
+        None => wiring::listen_address(&config)?,
+    };
+    let database = wiring::database_shown(&config)?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        database = %database,
+        "Lifeboat {} starting ({}) on database {database}",
+        env!("CARGO_PKG_VERSION"),
+        parts.describe(),
+    );
     if trial {
         tracing::warn!(
             "no configuration given: running a local trial instance (no authentication, \
-             127.0.0.1 only, database ./lifeboat.sqlite); pass --config-file for production"
+             listening on {address}, database {database}); pass --config-file for production"
         );
     }
     let limits = http::Limits::from_config(&config);
     let store = wiring::open_store(&config, parts == Parts::All).await?;
     let wake = Arc::new(Notify::new());
-    let fencer = wiring::fencer(&config, store.clone())?;
+    // One registry for the process: the API serves what the engine and fencing count too.
+    let metrics = lifeboat_metrics::Metrics::new();
+    let fencer = wiring::fencer(&config, store.clone(), metrics.fence.clone())?;
     let mut reload = Reload {
         config: config.clone(),
         api: None,
@@ -58,7 +84,13 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
     };
     let engine = match parts {
         Parts::All | Parts::Engine => {
-            let engine = wiring::engine(&config, store.clone(), fencer.clone(), wake.clone())?;
+            let engine = wiring::engine(
+                &config,
+                store.clone(),
+                fencer.clone(),
+                wake.clone(),
+                metrics.engine.clone(),
+            )?;
             reload.engine = Some(engine.policies());
             let cancel = shutdown.child_token();
             Some(tokio::spawn(engine.run(cancel, limits.grace)))
@@ -69,11 +101,11 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
         Parts::All | Parts::Api => {
             let signal = (parts == Parts::All).then_some(wake);
             let state = lifeboat_api::AppState::new(
-                wiring::api_dependencies(&config, store, fencer, signal).await?,
+                wiring::api_dependencies(&config, store, fencer, signal, metrics).await?,
             );
             reload.api = Some(state.policy());
             tokio::spawn(reload.on_hangups(hangups));
-            let listener = listen(&config).await?;
+            let listener = listen(address).await?;
             systemd::ready("serving the API");
             systemd::supervise(shutdown.clone());
             http::serve(
@@ -99,8 +131,7 @@ pub async fn run(args: &ConfigArgs, parts: Parts) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn listen(config: &Config) -> Result<tokio::net::TcpListener> {
-    let addr = wiring::listen_address(config)?;
+async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;

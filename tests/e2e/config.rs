@@ -144,6 +144,74 @@ async fn serve_with_no_configuration_starts_a_local_trial_instance() {
 }
 
 #[tokio::test]
+async fn serve_listens_where_told_and_its_startup_line_names_the_version_and_the_database_file() {
+    // The trial instance, moved off its default port.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("serve.log");
+    let mut child = crate::support::spawn_logged(
+        lifeboat()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir.path()),
+        &log,
+    );
+    let url = format!("http://127.0.0.1:{port}/healthcheck");
+    assert!(
+        wait_http(&url, Duration::from_secs(20)).await,
+        "trial serve did not listen on {port}: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let database = dir.path().canonicalize().unwrap().join("lifeboat.sqlite");
+    let startup = text
+        .lines()
+        .find(|l| l.contains("starting"))
+        .unwrap_or_else(|| panic!("no startup line: {text}"));
+    assert!(
+        startup.contains(&format!("Lifeboat {}", env!("CARGO_PKG_VERSION")))
+            && startup.contains(&database.display().to_string()),
+        "{startup}"
+    );
+    let _ = child.kill().await;
+
+    // A configured instance: --listen wins over masakari_api_listen_port.
+    let configured = free_port();
+    let port = free_port();
+    let conf = dir.path().join("lifeboat.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[DEFAULT]\nauth_strategy = noauth2\nmasakari_api_listen = 127.0.0.1\n\
+             masakari_api_listen_port = {configured}\n[database]\nconnection = sqlite:///{}\n",
+            dir.path().join("other.sqlite").display()
+        ),
+    )
+    .unwrap();
+    let mut child = crate::support::spawn_logged(
+        lifeboat().arg("--config-file").arg(&conf).args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ]),
+        &dir.path().join("configured.log"),
+    );
+    assert!(
+        wait_http(
+            &format!("http://127.0.0.1:{port}/healthcheck"),
+            Duration::from_secs(20)
+        )
+        .await
+    );
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{configured}/healthcheck"))
+            .await
+            .is_err(),
+        "the configured port must not be listened on"
+    );
+    let _ = child.kill().await;
+}
+
+#[tokio::test]
 async fn environment_overrides_apply_over_files() {
     let server = Server::start_with(
         free_port(),

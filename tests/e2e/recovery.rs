@@ -763,6 +763,16 @@ async fn storm_guard_waits_for_an_operator(nova: &mut Novasim, ha: &Ha) {
         step_states(&paused),
         [("StormGuardTask".to_owned(), "FAILURE".to_owned())]
     );
+    // `lifeboat status` shows the pause, and the host it holds back.
+    let overview = crate::status::overview(&ha.base).await;
+    let guard = &overview["storm_guard"];
+    assert_eq!(guard["tripped"], true, "{overview:#}");
+    assert_eq!(
+        guard["paused"][0]["notification_uuid"],
+        n.as_str(),
+        "{guard:#}"
+    );
+    assert_eq!(guard["paused"][0]["host"], "compute-1", "{guard:#}");
     assert_eq!(nova.service("compute-1").await["forced_down"], false);
     // Not retried by itself (the engine retries errors after 2 s here).
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -822,6 +832,31 @@ async fn engine_crash_mid_evacuation(nova: &mut Novasim, ha: &Ha, mut server: Se
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // `lifeboat status` shows the recovery under way, instance by instance.
+    let overview = crate::status::overview(&ha.base).await;
+    let recovery = overview["recoveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["notification_uuid"] == n.as_str())
+        .unwrap_or_else(|| panic!("the running recovery is not listed: {overview:#}"));
+    assert_eq!(recovery["host"], "compute-2", "{recovery:#}");
+    let instances = recovery["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 12, "{recovery:#}");
+    assert!(
+        instances
+            .iter()
+            .all(|i| ids.contains(&i["instance_uuid"].as_str().unwrap().to_owned())),
+        "{recovery:#}"
+    );
+    assert!(
+        recovery["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "EvacuateInstancesTask"),
+        "{recovery:#}"
+    );
     server.crash_and_restart().await;
     let twin = server.twin().await;
     let done = ha.settled(&n).await;

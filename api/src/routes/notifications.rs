@@ -107,6 +107,12 @@ pub(crate) async fn create(
         host.name = %host,
         "notification accepted"
     );
+    state
+        .inner
+        .metrics
+        .api
+        .notifications
+        .reached(&notification.notification_type.to_string(), "new");
     if let Some(signal) = &state.inner.new_notification {
         signal.notify_one();
     }

@@ -103,6 +103,7 @@ async fn spawn_app_custom(settings: Settings, fencing: bool, rules: &[(&str, &st
         sealer,
         settings,
         new_notification: None,
+        metrics: lifeboat_metrics::Metrics::new(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

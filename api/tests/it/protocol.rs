@@ -205,6 +205,7 @@ async fn the_openapi_document_describes_every_route() {
         ("/v1", &["get"]),
         ("/v1/", &["get"]),
         ("/healthcheck", &["get"]),
+        ("/metrics", &["get"]),
         ("/v1/extensions", &["get"]),
         ("/v1/extensions/{alias}", &["get"]),
         ("/v1/segments", &["get", "post"]),
@@ -251,5 +252,42 @@ async fn the_openapi_document_describes_every_route() {
         paths.len(),
         routes.len(),
         "the document has paths the router does not serve"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_without_authentication() {
+    let app = spawn_app().await;
+    let unknown = "/v1/segments/5f0b2e8c-0000-4000-8000-000000000001";
+    assert_eq!(app.get(unknown).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/nowhere/at/all").await.status.as_u16(), 300);
+    let scrape = app.get("/metrics").await;
+    assert_eq!(scrape.status, StatusCode::OK, "{}", scrape.text);
+    assert!(
+        scrape.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{:?}",
+        scrape.headers
+    );
+    let parsed = lifeboat_metrics::scrape::Scraped::parse(&scrape.text).unwrap();
+    let count = |route: &str, status: &str| {
+        parsed.value(
+            "lifeboat_api_requests",
+            &[("route", route), ("status", status)],
+        )
+    };
+    assert_eq!(
+        count("/v1/segments/{segment_id}", "404"),
+        1.0,
+        "{}",
+        scrape.text
+    );
+    assert_eq!(count("unmatched", "300"), 1.0, "{}", scrape.text);
+    assert!(
+        !scrape.text.contains("5f0b2e8c") && !scrape.text.contains("nowhere"),
+        "raw paths must not become labels: {}",
+        scrape.text
     );
 }

@@ -1,5 +1,5 @@
-//! Where the long-running commands log (oslo.log's option names, shared by the server and the
-//! agents).
+//! Where and how the long-running commands log (oslo.log's option names, shared by the server
+//! and the agents; `[DEFAULT] debug` is with the other `[DEFAULT]` options).
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,11 @@ config_section! {
         pub log_file: Option<String> = "", aliases = ["logfile"];
         /// Directory of `log_file` (only used with `log_file`).
         pub log_dir: Option<String> = "", aliases = ["logdir"];
+        /// Log one JSON object a line (the event's fields, its message, level and time, and
+        /// the fields of the spans it is in) instead of plain text, wherever logs go.
+        pub use_json: bool = "false";
+        /// With `log_file`, log to stderr too (without `log_file` logs go to stderr anyway).
+        pub use_stderr: bool = "false";
     }
 }
 

@@ -101,6 +101,9 @@ pub fn classify(n: &Notification) -> Action {
     }
 }
 
+/// How the storm guard's message starts (what `lifeboat status` recognises a pause by).
+pub const STORM_GUARD_MESSAGE_PREFIX: &str = "Storm guard:";
+
 /// Whether too many of a segment's hosts failed at once to recover automatically (a network
 /// partition or a power event looks like many host failures; evacuating into the rest of a
 /// dying segment makes things worse). Returns the reason when the guard trips.
@@ -116,7 +119,7 @@ pub fn storm(
     let share = failed_hosts as f64 / segment_hosts as f64;
     (share > max_share).then(|| {
         format!(
-            "Storm guard: {failed_hosts} of {segment_hosts} hosts of the segment failed recently \
+            "{STORM_GUARD_MESSAGE_PREFIX} {failed_hosts} of {segment_hosts} hosts of the segment failed recently \
              (more than {:.0}%); automatic recovery is paused. Check the segment, then retry this \
              notification.",
             max_share * 100.0

@@ -53,6 +53,7 @@ async fn a_hosts_backlog_is_worked_off_without_waiting_for_polls() {
                 Policy::from_config(&Config::default()).unwrap(),
             )),
             webhook: None,
+            metrics: lifeboat_metrics::EngineMetrics::default(),
         },
         EngineSettings {
             engine_id: "engine-backlog".into(),

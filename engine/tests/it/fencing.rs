@@ -25,6 +25,8 @@ use crate::compute::FakeCompute;
 pub(crate) struct Stack {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) nova: Arc<FakeCompute>,
+    /// What the engine and the fencer counted.
+    pub(crate) metrics: lifeboat_metrics::Metrics,
     sealer: KeySealer,
     segment: uuid::Uuid,
     cancel: CancellationToken,
@@ -47,22 +49,26 @@ impl Stack {
         let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
         nova.add_server("s1", "compute-1");
         let sealer = KeySealer::new(&[3u8; 32]);
-        let fencer: Arc<dyn Fencer> = Arc::new(TopologyFencer::new(
-            store.clone(),
-            Some(Arc::new(KeySealer::new(&[3u8; 32])) as Arc<dyn CredentialSealer>),
-            FenceSettings {
-                ipmi: Timing {
-                    retransmit: Duration::from_millis(100),
-                    timeout: Duration::from_millis(300),
+        let metrics = lifeboat_metrics::Metrics::new();
+        let fencer: Arc<dyn Fencer> = Arc::new(
+            TopologyFencer::new(
+                store.clone(),
+                Some(Arc::new(KeySealer::new(&[3u8; 32])) as Arc<dyn CredentialSealer>),
+                FenceSettings {
+                    ipmi: Timing {
+                        retransmit: Duration::from_millis(100),
+                        timeout: Duration::from_millis(300),
+                    },
+                    verify: Verification {
+                        timeout: Duration::from_secs(3),
+                        interval: Duration::from_millis(200),
+                    },
+                    ..FenceSettings::default()
                 },
-                verify: Verification {
-                    timeout: Duration::from_secs(3),
-                    interval: Duration::from_millis(200),
-                },
-                ..FenceSettings::default()
-            },
-            Arc::new(SystemClock),
-        ));
+                Arc::new(SystemClock),
+            )
+            .with_metrics(metrics.fence.clone()),
+        );
         let deps = EngineDeps {
             store: store.clone(),
             compute: nova_configured
@@ -73,6 +79,7 @@ impl Stack {
                 Policy::from_config(&Config::default()).unwrap(),
             )),
             webhook: None,
+            metrics: metrics.engine.clone(),
         };
         let settings = EngineSettings {
             engine_id: "engine-test".into(),
@@ -89,6 +96,7 @@ impl Stack {
         Self {
             store,
             nova,
+            metrics,
             sealer,
             segment,
             cancel,
@@ -260,5 +268,39 @@ async fn a_second_level_that_powers_off_lets_the_evacuation_go_ahead() {
             .any(|d| d.message.contains("verified by bmc (level 2)")),
         "{:?}",
         fence.details
+    );
+    let text = stack.metrics.encode().unwrap();
+    let scrape = lifeboat_metrics::scrape::Scraped::parse(&text).unwrap();
+    for result in ["failure", "success"] {
+        let labels = [("action", "off"), ("result", result)];
+        assert_eq!(
+            scrape.value("lifeboat_fence_attempts", &labels),
+            1.0,
+            "{text}"
+        );
+        assert_eq!(
+            scrape.count("lifeboat_fence_attempt_duration_seconds", &labels),
+            1,
+            "{text}"
+        );
+    }
+    let evacuated = [("result", "evacuated")];
+    assert_eq!(
+        scrape.value("lifeboat_instance_evacuations", &evacuated),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(scrape.value("lifeboat_engine_claims", &[]), 1.0, "{text}");
+    let finished = [("type", "COMPUTE_HOST"), ("outcome", "finished")];
+    assert_eq!(
+        scrape.count("lifeboat_recovery_duration_seconds", &finished),
+        1,
+        "{text}"
+    );
+    let reached = [("type", "COMPUTE_HOST"), ("status", "finished")];
+    assert_eq!(
+        scrape.value("lifeboat_notifications", &reached),
+        1.0,
+        "{text}"
     );
 }

@@ -107,6 +107,11 @@ pub(super) async fn evacuate_batch(
 
 /// Records how a move ended; returns the failure, if it failed.
 async fn record_move(ctx: &Ctx<'_>, m: &VMove, result: Moved) -> Option<NotMoved> {
+    ctx.deps.metrics.instance_moved(match &result {
+        Moved::To(_) => "evacuated",
+        Moved::Gone => "gone",
+        Moved::Failed(_) => "failed",
+    });
     let (update, failure) = ended(result, ctx.now());
     if let Err(e) = ctx.deps.store.update_vmove(m.uuid, update, ctx.now()).await {
         tracing::warn!(vmove.id = %m.uuid, error = %e, "recording a vmove failed");
