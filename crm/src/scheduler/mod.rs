@@ -8,6 +8,7 @@
 mod actions;
 mod clones;
 mod history;
+mod influence;
 mod placement;
 mod unpack;
 mod utilization;

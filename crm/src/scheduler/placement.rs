@@ -147,7 +147,7 @@ pub(super) fn merge(w: &Working, into: &mut Scores, extra: &Scores) -> bool {
 
 /// The scores of a group as one unit: each member's preferences, in chain order, while
 /// they leave somewhere to run.
-fn unit_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores {
+pub(super) fn unit_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores {
     match &w.rscs[idx].kind {
         RscKind::Group(members) if !members.is_empty() => {
             let mut s = base_scores(w, cluster, members[0]);
@@ -220,33 +220,6 @@ pub(super) fn apply_colocations(
     }
 }
 
-/// Dependents' preferences passed on to a primary (colocation score / INFINITY of theirs).
-fn dependents_influence(w: &Working, cluster: &Cluster, idx: usize, scores: &mut Scores) {
-    for c in &cluster.colocations {
-        if w.rscs[idx].base != c.with_rsc || c.score.0 <= 0 || c.with_role.is_some() {
-            continue;
-        }
-        let Some(dep) = w.tops.iter().copied().find(|&i| w.rscs[i].base == c.rsc) else {
-            continue;
-        };
-        if w.rscs[dep].allocated || matches!(w.rscs[dep].kind, RscKind::Clone { .. }) {
-            continue;
-        }
-        let factor = c.score.0 as f64 / crate::model::INFINITY as f64;
-        let extra: Scores = unit_scores(w, cluster, dep)
-            .iter()
-            .map(|s| {
-                if factor >= 1.0 {
-                    *s
-                } else {
-                    Score((s.0 as f64 * factor) as i64)
-                }
-            })
-            .collect();
-        merge(w, scores, &extra);
-    }
-}
-
 /// Pick the best node: highest score, then fewest resources assigned, then the current node,
 /// then name.
 pub(super) fn best_node(
@@ -308,7 +281,7 @@ pub(super) fn assign(w: &mut Working, cluster: &Cluster, idx: usize, busy: &mut 
             apply_colocations(w, cluster, m, &mut scores, busy);
         }
     }
-    dependents_influence(w, cluster, idx, &mut scores);
+    super::influence::dependents_influence(w, cluster, idx, &mut scores);
     place_unit(w, cluster, idx, &scores);
 }
 

@@ -1,0 +1,56 @@
+//! Placement rules on small CIBs written for these tests, each checked through the
+//! transition summary: dependents' influence on their primary (colocation scores scaled and
+//! never rounded away), and what keeps a steady cluster steady.
+
+mod support;
+
+use support::{cluster, dummy, summary};
+
+/// A group with a dependent that prefers the group's node a little: the dependent's 10
+/// points, scaled by 100 / INFINITY, would round to 0; Pacemaker keeps it at 1, which is
+/// what holds the group on n1 against n2, where nothing is assigned yet.
+fn group_and_dependent(history: &[(&str, &[(&str, bool)])]) -> String {
+    cluster(
+        &format!(
+            r#"<group id="g">{}{}</group>{}"#,
+            dummy("a"),
+            dummy("b"),
+            dummy("d")
+        ),
+        r#"<rsc_location id="l" rsc="d" node="n1" score="10"/>
+<rsc_colocation id="c" rsc="d" with-rsc="g" score="100"/>"#,
+        history,
+    )
+}
+
+#[test]
+fn a_group_held_by_a_small_dependent_preference_stays_put() {
+    let n1: &[(&str, bool)] = &[("fence", true), ("a", true), ("b", true), ("d", true)];
+    let n2: &[(&str, bool)] = &[("fence", false), ("a", false), ("b", false), ("d", false)];
+    let xml = group_and_dependent(&[("n1", n1), ("n2", n2)]);
+    assert!(summary(&xml).is_empty(), "{:?}", summary(&xml));
+}
+
+#[test]
+fn a_fresh_group_goes_where_its_dependent_prefers() {
+    let n1: &[(&str, bool)] = &[("fence", true)];
+    let xml = group_and_dependent(&[("n1", n1), ("n2", &[])]);
+    let mut got = summary(&xml);
+    got.sort();
+    assert_eq!(
+        got,
+        ["* Start a ( n1 )", "* Start b ( n1 )", "* Start d ( n1 )"]
+    );
+}
+
+#[test]
+fn without_a_dependent_the_group_goes_to_the_emptier_node() {
+    let xml = cluster(
+        &format!(r#"<group id="g">{}{}</group>"#, dummy("a"), dummy("b")),
+        "",
+        &[("n1", &[("fence", true)]), ("n2", &[])],
+    );
+    let mut got = summary(&xml);
+    got.sort();
+    assert_eq!(got, ["* Start a ( n2 )", "* Start b ( n2 )"]);
+}
