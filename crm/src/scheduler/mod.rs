@@ -9,6 +9,7 @@ mod actions;
 mod clones;
 mod history;
 mod influence;
+mod migration;
 mod placement;
 mod unpack;
 mod utilization;

@@ -207,6 +207,8 @@ pub(super) fn blank(
         start_blocked: None,
         extra_stops: Vec::new(),
         stop_blocked: false,
+        migrating: false,
+        migration_blocked: None,
         utilization: Default::default(),
     }
 }

@@ -136,6 +136,10 @@ pub struct Rsc {
     pub utilization: BTreeMap<String, i64>,
     /// Its stop cannot run (something that must stop first cannot).
     pub stop_blocked: bool,
+    /// It moves by live migration (migrate_to, migrate_from) rather than stop and start.
+    pub migrating: bool,
+    /// Why it may migrate but cannot in this transition (printed on its Move).
+    pub migration_blocked: Option<String>,
 }
 
 /// Nodes and resources.
