@@ -54,3 +54,27 @@ fn without_a_dependent_the_group_goes_to_the_emptier_node() {
     got.sort();
     assert_eq!(got, ["* Start a ( n2 )", "* Start b ( n2 )"]);
 }
+
+/// `A` with `B` and with `D`: once `B` is placed, `A` can only go where `B` is, and `D`
+/// (assigned next) sees that as `A`'s preference, so all three end on one node.
+#[test]
+fn a_dependent_with_two_primaries_draws_the_second_to_the_first() {
+    let resources: String = ["A", "B", "C", "D"].iter().map(|r| dummy(r)).collect();
+    let xml = cluster(
+        &resources,
+        r#"<rsc_colocation id="c1" rsc="A" with-rsc="B" score="INFINITY"/><rsc_colocation id="c2" rsc="A" with-rsc="D" score="INFINITY"/>"#,
+        &[("n1", &[]), ("n2", &[])],
+    );
+    let mut got = summary(&xml);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "* Start A ( n2 )",
+            "* Start B ( n2 )",
+            "* Start C ( n1 )",
+            "* Start D ( n2 )",
+            "* Start fence ( n1 )"
+        ]
+    );
+}

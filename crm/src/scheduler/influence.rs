@@ -53,7 +53,10 @@ fn add_dependents(
             continue;
         }
         let f = factor * c.score.0 as f64 / INFINITY as f64;
-        let theirs = unit_scores(w, cluster, dep);
+        let theirs = w.rscs[dep]
+            .partial_scores
+            .clone()
+            .unwrap_or_else(|| unit_scores(w, cluster, dep));
         let mut work = scores.clone();
         for (n, s) in work.iter_mut().enumerate() {
             // The dependent's score where it could run; a node it cannot use counts as

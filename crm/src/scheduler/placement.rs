@@ -217,6 +217,8 @@ pub(super) fn apply_colocations(
                 *s = *s + c.score;
             }
         }
+        let unit = w.top(idx);
+        w.rscs[unit].partial_scores = Some(scores.clone());
     }
 }
 

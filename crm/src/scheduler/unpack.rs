@@ -209,6 +209,7 @@ pub(super) fn blank(
         stop_blocked: false,
         migrating: false,
         migration_blocked: None,
+        partial_scores: None,
         utilization: Default::default(),
     }
 }

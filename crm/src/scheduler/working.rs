@@ -138,6 +138,9 @@ pub struct Rsc {
     pub stop_blocked: bool,
     /// It moves by live migration (migrate_to, migrate_from) rather than stop and start.
     pub migrating: bool,
+    /// Its node scores while it is being assigned (colocations applied so far), which its
+    /// primaries see as its preferences.
+    pub partial_scores: Option<Vec<Score>>,
     /// Why it may migrate but cannot in this transition (printed on its Move).
     pub migration_blocked: Option<String>,
 }
