@@ -78,3 +78,17 @@ fn a_dependent_with_two_primaries_draws_the_second_to_the_first() {
         ]
     );
 }
+
+/// A rule on `#id` reads the node's id: it draws the resource to n1 although n1 already has
+/// the fence device.
+#[test]
+fn a_rule_can_name_a_node_by_id() {
+    let xml = cluster(
+        &dummy("A"),
+        r##"<rsc_location id="l" rsc="A"><rule id="r" score="100"><expression id="e" attribute="#id" operation="eq" value="1"/></rule></rsc_location>"##,
+        &[("n1", &[]), ("n2", &[])],
+    );
+    let mut got = summary(&xml);
+    got.sort();
+    assert_eq!(got, ["* Start A ( n1 )", "* Start fence ( n1 )"]);
+}

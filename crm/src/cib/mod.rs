@@ -384,7 +384,8 @@ fn rule(r: XNode<'_, '_>) -> Rule {
                 attribute: t.attribute("attribute").unwrap_or("").to_string(),
                 operation: t.attribute("operation").unwrap_or("eq").to_string(),
                 value: t.attribute("value").map(str::to_string),
-                kind: t.attribute("type").unwrap_or("string").to_string(),
+                // No type: Pacemaker chooses one from the operation and values ("").
+                kind: t.attribute("type").unwrap_or("").to_string(),
             },
             "rule" => Term::Rule(rule(t)),
             _ => Term::Unsupported,

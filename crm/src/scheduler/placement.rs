@@ -25,10 +25,11 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
     }
 }
 
-/// A node's attributes as rules see them, `#uname` and `#kind` included.
+/// A node's attributes as rules see them, `#uname`, `#id` and `#kind` included.
 pub(super) fn rule_attrs(node: &super::working::NodeInfo) -> crate::model::Attrs {
     let mut attrs = node.attrs.clone();
     attrs.insert("#uname".into(), node.uname.clone());
+    attrs.insert("#id".into(), node.id.clone());
     attrs.insert("#kind".into(), "cluster".into());
     attrs
 }

@@ -35,6 +35,7 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
     for n in &cluster.nodes {
         let mut info = NodeInfo {
             uname: n.uname.clone(),
+            id: n.id.clone(),
             attrs: n.attrs.clone(),
             capacity: numbers(&n.utilization),
             ..NodeInfo::default()

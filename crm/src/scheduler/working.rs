@@ -10,6 +10,8 @@ use crate::model::{Attrs, OpDef, Role, Score};
 pub struct NodeInfo {
     /// `uname`.
     pub uname: String,
+    /// `id`.
+    pub id: String,
     /// Member of the cluster and its controller joined.
     pub online: bool,
     /// Needs fencing (or would, were fencing possible).
