@@ -92,3 +92,24 @@ fn a_rule_can_name_a_node_by_id() {
     got.sort();
     assert_eq!(got, ["* Start A ( n1 )", "* Start fence ( n1 )"]);
 }
+
+/// A location rule of the Promoted role adds to the promotion score where it holds: the
+/// instance on n2 is promoted.
+#[test]
+fn a_promoted_role_rule_chooses_where_to_promote() {
+    let xml = cluster(
+        r#"<clone id="db"><meta_attributes id="db-m"><nvpair id="db-p" name="promotable" value="true"/></meta_attributes><primitive id="db-r" class="ocf" provider="pacemaker" type="Stateful"/></clone>"#,
+        r##"<rsc_location id="l" rsc="db"><rule id="r" score="100" role="Promoted"><expression id="e" attribute="#uname" operation="eq" value="n2"/></rule></rsc_location>"##,
+        &[("n1", &[]), ("n2", &[])],
+    );
+    let mut got = summary(&xml);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "* Promote db-r:0 ( Stopped -> Promoted n2 )",
+            "* Start db-r:1 ( n1 )",
+            "* Start fence ( n1 )"
+        ]
+    );
+}
