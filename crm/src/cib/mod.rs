@@ -112,8 +112,14 @@ pub fn parse(text: &str) -> Result<Cluster, CibError> {
         cluster.status = status::parse(st)?;
         if let Some(t) = child(st, "tickets") {
             for ts in children(t, "ticket_state") {
-                let usable = ts.attribute("granted").is_some_and(is_true)
-                    && !ts.attribute("standby").is_some_and(is_true);
+                let granted = ts.attribute("granted").is_some_and(is_true);
+                let standby = ts.attribute("standby").is_some_and(is_true);
+                let usable = granted && !standby;
+                if granted && standby {
+                    cluster
+                        .ticket_standby
+                        .insert(ts.attribute("id").unwrap_or("").to_string());
+                }
                 cluster
                     .ticket_granted
                     .insert(ts.attribute("id").unwrap_or("").to_string(), usable);
