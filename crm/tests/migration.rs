@@ -2,6 +2,12 @@
 //! that moves migrates, unless what it is ordered after stops and starts again in the same
 //! transition.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
+
 mod support;
 
 use support::{cluster, dummy, summary};

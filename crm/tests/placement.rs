@@ -2,6 +2,12 @@
 //! transition summary: dependents' influence on their primary (colocation scores scaled and
 //! never rounded away), and what keeps a steady cluster steady.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
+
 mod support;
 
 use support::{cluster, dummy, summary};

@@ -1,6 +1,12 @@
 //! Resource sets and tags in constraints, on a fresh two-node cluster written for these
 //! tests (the expected summaries are what crm_simulate 2.1.5 prints for the same CIBs).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
+
 mod support;
 
 use support::{cluster, dummy, summary};

@@ -1,6 +1,12 @@
 //! Tickets with `loss-policy=fence`, on a small CIB written for these tests: a revoked
 //! ticket fences the node where its resource runs; a ticket in standby only stops it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
+
 mod support;
 
 use support::{cluster, dummy, summary};

@@ -344,6 +344,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     let next = r.next_node;
     let next_role = r.next_role;
     let restart = r.extra_stops.contains(&usize::MAX);
+    // multiple-active=stop_unexpected stops the unexpected copies and says why.
+    let multiply = (r.running.len() > 1 && w.meta(p, "multiple-active") == Some("stop_unexpected"))
+        .then(|| "due to being multiply active".to_string());
     // Active on a node that needs fencing but will not be fenced: nothing can stop it.
     if let Some(c) = cur {
         let node = &w.nodes[c];
@@ -434,7 +437,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                     Verb::Move => r
                         .migration_blocked
                         .as_ref()
-                        .map(|why| format!("due to {why}")),
+                        .map(|why| format!("due to {why}"))
+                        .or(multiply),
+                    Verb::Recover => multiply,
                     _ => None,
                 };
                 return Some(change(verb, details, reason));
@@ -452,7 +457,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 return Some(change(verb, details, None));
             }
             if r.failed {
-                return Some(change(Verb::Recover, role_node(cur_role, c), None));
+                return Some(change(Verb::Recover, role_node(cur_role, c), multiply));
             }
             if restart {
                 return Some(change(
