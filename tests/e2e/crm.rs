@@ -100,15 +100,16 @@ fn path(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
-#[test]
-fn simulate_matches_crm_simulate_on_the_control_plane() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let fresh = path(d, "fresh.xml");
-    std::fs::write(&fresh, CONTROL_PLANE).unwrap();
-    assert_same("fresh start", d, &fresh);
+/// Write `cib` as `{name}-fresh.xml`, then as crm_simulate leaves it after one transition
+/// (steady: nothing more to do) and after losing `node`; lifeboat must agree with
+/// crm_simulate on all three. Returns the steady and the lost CIBs.
+fn fresh_steady_lost(d: &Path, name: &str, cib: &str, node: &str) -> (PathBuf, PathBuf) {
+    let file = name.replace(' ', "-");
+    let fresh = path(d, &format!("{file}-fresh.xml"));
+    std::fs::write(&fresh, cib).unwrap();
+    assert_same(&format!("{name}, fresh"), d, &fresh);
 
-    let steady = path(d, "steady.xml");
+    let steady = path(d, &format!("{file}-steady.xml"));
     crm_simulate(
         d,
         &[
@@ -119,26 +120,34 @@ fn simulate_matches_crm_simulate_on_the_control_plane() {
             steady.to_str().unwrap(),
         ],
     );
-    assert_same("steady state", d, &steady);
+    assert_same(&format!("{name}, steady"), d, &steady);
     let (summary, _) = reduce(&lifeboat_simulate(&steady));
     assert!(
         summary.is_empty(),
-        "a steady cluster changes nothing: {summary:?}"
+        "{name}: a steady cluster changes nothing: {summary:?}"
     );
 
-    let lost = path(d, "lost.xml");
+    let lost = path(d, &format!("{file}-lost.xml"));
     crm_simulate(
         d,
         &[
             "-x",
             steady.to_str().unwrap(),
             "--node-fail",
-            "ctl1",
+            node,
             "-O",
             lost.to_str().unwrap(),
         ],
     );
-    assert_same("controller lost", d, &lost);
+    assert_same(&format!("{name}, {node} lost"), d, &lost);
+    (steady, lost)
+}
+
+#[test]
+fn simulate_matches_crm_simulate_on_the_control_plane() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (steady, lost) = fresh_steady_lost(d, "control plane", CONTROL_PLANE, "ctl1");
     let (summary, _) = reduce(&lifeboat_simulate(&lost));
     assert!(
         summary
@@ -236,40 +245,5 @@ fn generated_cluster() -> String {
 #[test]
 fn simulate_matches_crm_simulate_on_a_generated_cluster() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let fresh = path(d, "fresh.xml");
-    std::fs::write(&fresh, generated_cluster()).unwrap();
-    assert_same("generated, fresh", d, &fresh);
-
-    let steady = path(d, "steady.xml");
-    crm_simulate(
-        d,
-        &[
-            "-S",
-            "-x",
-            fresh.to_str().unwrap(),
-            "-O",
-            steady.to_str().unwrap(),
-        ],
-    );
-    assert_same("generated, steady", d, &steady);
-    let (summary, _) = reduce(&lifeboat_simulate(&steady));
-    assert!(
-        summary.is_empty(),
-        "a steady generated cluster changes nothing: {summary:?}"
-    );
-
-    let lost = path(d, "lost.xml");
-    crm_simulate(
-        d,
-        &[
-            "-x",
-            steady.to_str().unwrap(),
-            "--node-fail",
-            "n2",
-            "-O",
-            lost.to_str().unwrap(),
-        ],
-    );
-    assert_same("generated, n2 lost", d, &lost);
+    fresh_steady_lost(dir.path(), "generated", &generated_cluster(), "n2");
 }
