@@ -119,3 +119,39 @@ fn a_promoted_role_rule_chooses_where_to_promote() {
         ]
     );
 }
+
+/// With a placement strategy, what holds more on the node it runs on is assigned first; then
+/// node by node, the node with more capacity left first: `b` keeps n2's one cpu, and `a`
+/// (on n1, which has none) cannot move there.
+#[test]
+fn with_a_placement_strategy_the_resource_at_home_on_the_roomier_node_goes_first() {
+    let with_cpu = |id: &str| {
+        format!(
+            r#"<primitive id="{id}" class="ocf" provider="pacemaker" type="Dummy"><utilization id="{id}-u"><nvpair id="{id}-cpu" name="cpu" value="1"/></utilization></primitive>"#
+        )
+    };
+    let node = |n: u8, cpu: u8| {
+        format!(
+            r#"<node id="{n}" uname="n{n}"><utilization id="n{n}-u"><nvpair id="n{n}-cpu" name="cpu" value="{cpu}"/></utilization></node>"#
+        )
+    };
+    let xml = cluster(
+        &format!("{}{}", with_cpu("a"), with_cpu("b")),
+        "",
+        &[
+            ("n1", &[("fence", true), ("a", true)]),
+            ("n2", &[("fence", false), ("a", false), ("b", true)]),
+        ],
+    )
+    .replace(r#"<node id="1" uname="n1"/>"#, &node(1, 0))
+    .replace(r#"<node id="2" uname="n2"/>"#, &node(2, 1))
+    .replace(
+        "</cluster_property_set>",
+        r#"<nvpair id="o2" name="placement-strategy" value="balanced"/></cluster_property_set>"#,
+    )
+    .replace(
+        "</constraints>",
+        r#"</constraints><rsc_defaults><meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes></rsc_defaults>"#,
+    );
+    assert_eq!(summary(&xml), ["* Stop a ( n1 ) due to node availability"]);
+}

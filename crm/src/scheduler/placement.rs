@@ -19,6 +19,9 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
             .unwrap_or(Score::ZERO)
     };
     order.sort_by_key(|&i| std::cmp::Reverse(prio(w, i)));
+    if w.placement_strategy != "default" {
+        super::utilization::sort_for_capacity(w, cluster, &mut order);
+    }
     let mut busy = vec![false; w.rscs.len()];
     for top in order {
         assign(w, cluster, top, &mut busy);
