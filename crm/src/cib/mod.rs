@@ -1,5 +1,6 @@
 //! Read Pacemaker's CIB XML (a whole `<cib>` as `cibadmin --query` prints it) into the model.
 
+mod sets;
 mod status;
 pub mod write;
 
@@ -105,14 +106,20 @@ pub fn parse(text: &str) -> Result<Cluster, CibError> {
         }
     }
     if let Some(cons) = child(config, "constraints") {
-        constraints(cons, &mut cluster)?;
+        constraints(cons, &sets::Refs::read(config), &mut cluster)?;
     }
     if let Some(st) = child(root, "status") {
         cluster.status = status::parse(st)?;
         if let Some(t) = child(st, "tickets") {
             for ts in children(t, "ticket_state") {
-                let usable = ts.attribute("granted").is_some_and(is_true)
-                    && !ts.attribute("standby").is_some_and(is_true);
+                let granted = ts.attribute("granted").is_some_and(is_true);
+                let standby = ts.attribute("standby").is_some_and(is_true);
+                let usable = granted && !standby;
+                if granted && standby {
+                    cluster
+                        .ticket_standby
+                        .insert(ts.attribute("id").unwrap_or("").to_string());
+                }
                 cluster
                     .ticket_granted
                     .insert(ts.attribute("id").unwrap_or("").to_string(), usable);
@@ -227,7 +234,11 @@ fn primitive(r: XNode<'_, '_>) -> Result<Primitive, CibError> {
     })
 }
 
-fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibError> {
+fn constraints(
+    cons: XNode<'_, '_>,
+    refs: &sets::Refs,
+    cluster: &mut Cluster,
+) -> Result<(), CibError> {
     for c in cons.children().filter(XNode::is_element) {
         let id = c.attribute("id").unwrap_or("?").to_string();
         let score = |name: &'static str| -> Result<Option<Score>, CibError> {
@@ -243,50 +254,81 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
                 })
                 .transpose()
         };
+        let sets = sets::read(c, refs);
+        // A constraint names its resources with attributes or in sets (tags and templates
+        // stand for their members either way).
+        let named = |attribute: &str| -> Vec<(String, Option<Role>)> {
+            if sets.is_empty() {
+                c.attribute(attribute)
+                    .map(|n| refs.expand(n).into_iter().map(|r| (r, None)).collect())
+                    .unwrap_or_default()
+            } else {
+                sets::members(&sets)
+            }
+        };
         match c.tag_name().name() {
             "rsc_location" => {
-                // Constraints with rules or resource sets belong to the extended tier.
-                let Some(rsc) = c.attribute("rsc") else {
-                    continue;
-                };
-                cluster.locations.push(Location {
-                    id: id.clone(),
-                    rsc: rsc.to_string(),
-                    node: c.attribute("node").map(str::to_string),
-                    score: score("score")?.unwrap_or(Score::ZERO),
-                    role: c.attribute("role").and_then(Role::parse),
-                    rules: children(c, "rule").map(rule).collect(),
-                });
+                // Constraints with a resource pattern belong to the extended tier.
+                for (rsc, set_role) in named("rsc") {
+                    cluster.locations.push(Location {
+                        id: id.clone(),
+                        rsc,
+                        node: c.attribute("node").map(str::to_string),
+                        score: score("score")?.unwrap_or(Score::ZERO),
+                        role: c.attribute("role").and_then(Role::parse).or(set_role),
+                        rules: children(c, "rule").map(rule).collect(),
+                    });
+                }
             }
             "rsc_colocation" => {
+                let score = score("score")?.unwrap_or(Score::ZERO);
+                if !sets.is_empty() {
+                    cluster
+                        .colocations
+                        .extend(sets::colocations(&id, &sets, score));
+                    continue;
+                }
                 let (Some(rsc), Some(with)) = (c.attribute("rsc"), c.attribute("with-rsc")) else {
                     continue;
                 };
-                cluster.colocations.push(Colocation {
-                    id: id.clone(),
-                    rsc: rsc.to_string(),
-                    with_rsc: with.to_string(),
-                    score: score("score")?.unwrap_or(Score::ZERO),
-                    rsc_role: c.attribute("rsc-role").and_then(Role::parse),
-                    with_role: c.attribute("with-rsc-role").and_then(Role::parse),
-                });
+                let rsc_role = c.attribute("rsc-role").and_then(Role::parse);
+                let with_role = c.attribute("with-rsc-role").and_then(Role::parse);
+                match (refs.is_ref(rsc), refs.is_ref(with)) {
+                    (true, true) => {}
+                    (false, false) => cluster.colocations.push(Colocation {
+                        id: id.clone(),
+                        rsc: rsc.to_string(),
+                        with_rsc: with.to_string(),
+                        score,
+                        rsc_role,
+                        with_role,
+                    }),
+                    _ => {
+                        let sets = [
+                            sets::Set::of(refs, rsc, rsc_role, None),
+                            sets::Set::of(refs, with, with_role, None),
+                        ];
+                        cluster
+                            .colocations
+                            .extend(sets::colocations(&id, &sets, score));
+                    }
+                }
             }
             "rsc_ticket" => {
-                let (Some(rsc), Some(ticket)) = (c.attribute("rsc"), c.attribute("ticket")) else {
+                let Some(ticket) = c.attribute("ticket") else {
                     continue;
                 };
-                cluster.tickets.push(TicketDep {
-                    id: id.clone(),
-                    rsc: rsc.to_string(),
-                    ticket: ticket.to_string(),
-                    loss_policy: c.attribute("loss-policy").unwrap_or("stop").to_string(),
-                    rsc_role: c.attribute("rsc-role").and_then(Role::parse),
-                });
+                for (rsc, set_role) in named("rsc") {
+                    cluster.tickets.push(TicketDep {
+                        id: id.clone(),
+                        rsc,
+                        ticket: ticket.to_string(),
+                        loss_policy: c.attribute("loss-policy").unwrap_or("stop").to_string(),
+                        rsc_role: c.attribute("rsc-role").and_then(Role::parse).or(set_role),
+                    });
+                }
             }
             "rsc_order" => {
-                let (Some(first), Some(then)) = (c.attribute("first"), c.attribute("then")) else {
-                    continue;
-                };
                 let kind = match c.attribute("kind") {
                     Some("Optional") => OrderKind::Optional,
                     Some("Serialize") => OrderKind::Serialize,
@@ -296,11 +338,33 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
                         _ => OrderKind::Mandatory,
                     },
                 };
+                let symmetrical = c
+                    .attribute("symmetrical")
+                    .map_or(kind != OrderKind::Serialize, is_true);
+                if !sets.is_empty() {
+                    cluster
+                        .orders
+                        .extend(sets::orders(&id, &sets, kind, symmetrical));
+                    continue;
+                }
+                let (Some(first), Some(then)) = (c.attribute("first"), c.attribute("then")) else {
+                    continue;
+                };
                 let first_action = c.attribute("first-action").unwrap_or("start").to_string();
                 let then_action = c
                     .attribute("then-action")
                     .unwrap_or(&first_action)
                     .to_string();
+                if refs.is_ref(first) || refs.is_ref(then) {
+                    let sets = [
+                        sets::Set::of(refs, first, None, Some(&first_action)),
+                        sets::Set::of(refs, then, None, Some(&then_action)),
+                    ];
+                    cluster
+                        .orders
+                        .extend(sets::orders(&id, &sets, kind, symmetrical));
+                    continue;
+                }
                 cluster.orders.push(Order {
                     id: id.clone(),
                     first: first.to_string(),
@@ -308,9 +372,7 @@ fn constraints(cons: XNode<'_, '_>, cluster: &mut Cluster) -> Result<(), CibErro
                     first_action,
                     then_action,
                     kind,
-                    symmetrical: c
-                        .attribute("symmetrical")
-                        .map_or(kind != OrderKind::Serialize, is_true),
+                    symmetrical,
                 });
             }
             _ => {}
@@ -328,7 +390,8 @@ fn rule(r: XNode<'_, '_>) -> Rule {
                 attribute: t.attribute("attribute").unwrap_or("").to_string(),
                 operation: t.attribute("operation").unwrap_or("eq").to_string(),
                 value: t.attribute("value").map(str::to_string),
-                kind: t.attribute("type").unwrap_or("string").to_string(),
+                // No type: Pacemaker chooses one from the operation and values ("").
+                kind: t.attribute("type").unwrap_or("").to_string(),
             },
             "rule" => Term::Rule(rule(t)),
             _ => Term::Unsupported,

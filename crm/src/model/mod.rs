@@ -32,6 +32,8 @@ pub struct Cluster {
     pub tickets: Vec<TicketDep>,
     /// Ticket states from the status: id → usable (granted and not standby).
     pub ticket_granted: BTreeMap<String, bool>,
+    /// Tickets granted but in standby (their resources stop, but nothing is fenced).
+    pub ticket_standby: std::collections::BTreeSet<String>,
     /// `rsc_defaults` meta attributes.
     pub rsc_defaults: Attrs,
     /// `op_defaults`.

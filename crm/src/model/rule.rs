@@ -32,7 +32,9 @@ pub enum Term {
         operation: String,
         /// `value`.
         value: Option<String>,
-        /// `type` (string, integer/number, version).
+        /// `type` (string, integer, number, version; empty when not given: a comparison of
+        /// order is then numeric, `number` if either value has a decimal point, else
+        /// `integer`, and an equality is a string comparison).
         kind: String,
     },
     /// A nested `<rule>`.
@@ -87,13 +89,22 @@ impl Term {
                 let (Some(a), Some(v)) = (actual, value) else {
                     return operation == "ne" && actual.is_none() && value.is_some();
                 };
-                let ord = match kind.as_str() {
-                    "integer" | "number" => {
-                        match (a.trim().parse::<f64>(), v.trim().parse::<f64>()) {
-                            (Ok(x), Ok(y)) => x.partial_cmp(&y),
-                            _ => Some(a.as_str().cmp(v.as_str())),
-                        }
-                    }
+                let ordering = matches!(operation.as_str(), "lt" | "lte" | "gt" | "gte");
+                let kind = match kind.as_str() {
+                    "" if ordering && (a.contains('.') || v.contains('.')) => "number",
+                    "" if ordering => "integer",
+                    "" => "string",
+                    k => k,
+                };
+                let ord = match kind {
+                    "integer" => match (leading_integer(a), leading_integer(v)) {
+                        (Some(x), Some(y)) => Some(x.cmp(&y)),
+                        _ => Some(a.as_str().cmp(v.as_str())),
+                    },
+                    "number" => match (a.trim().parse::<f64>(), v.trim().parse::<f64>()) {
+                        (Ok(x), Ok(y)) => x.partial_cmp(&y),
+                        _ => Some(a.as_str().cmp(v.as_str())),
+                    },
                     "version" => Some(version_cmp(a, v)),
                     _ => Some(a.as_str().cmp(v.as_str())),
                 };
@@ -111,6 +122,16 @@ impl Term {
             }
         }
     }
+}
+
+/// The integer a value starts with, as C's `strtoll` reads it ("3.6" is 3).
+fn leading_integer(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(t.len(), |(i, _)| i);
+    t[..end].parse().ok()
 }
 
 fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
@@ -164,5 +185,23 @@ mod tests {
             ..Rule::default()
         };
         assert!(!rule.matches(&attrs()));
+    }
+
+    #[test]
+    fn without_a_type_order_comparisons_are_numeric_and_integers_truncate() {
+        let on =
+            |value: &str| -> Attrs { [("v".to_string(), value.to_string())].into_iter().collect() };
+        let test = |op: &str, value: &str, kind: &str| Rule {
+            terms: vec![expr("v", op, Some(value), kind)],
+            ..Rule::default()
+        };
+        // "10.4" > "3.4" as numbers, not as strings.
+        assert!(test("gt", "3.4", "").matches(&on("10.4")));
+        assert!(!test("gt", "10.6", "").matches(&on("3.4")));
+        assert!(test("gt", "3", "").matches(&on("10")));
+        // As integers, 3.4 and 3.6 are both 3.
+        assert!(test("eq", "3.6", "integer").matches(&on("3.4")));
+        // Equality without a type compares strings.
+        assert!(!test("eq", "3.0", "").matches(&on("3")));
     }
 }

@@ -46,19 +46,23 @@ impl Score {
         self.0 <= -INFINITY
     }
 
-    /// The score times `factor` (a colocation's score / INFINITY), as Pacemaker scales the
-    /// preferences a colocation passes on; infinities stay infinite.
+    /// The score times `factor` (a colocation's score / INFINITY), as Pacemaker passes a
+    /// dependent's preferences on to its primary: rounded half away from zero, and never
+    /// rounded to nothing: a non-zero score keeps at least 1, with the factor's sign (so that
+    /// small preferences still break ties).
     pub fn scaled(self, factor: f64) -> Self {
-        if self.0 >= INFINITY || self.0 <= -INFINITY {
-            if factor > 0.0 {
-                return self;
-            }
-            if factor < 0.0 {
-                return Self(-self.0);
-            }
-            return Self::ZERO;
+        let exact = self.0 as f64 * factor;
+        let mut delta = exact.round() as i64;
+        if delta == 0 && self.0 != 0 {
+            delta = if factor > 0.0 {
+                1
+            } else if factor < 0.0 {
+                -1
+            } else {
+                0
+            };
         }
-        Self(((self.0 as f64) * factor) as i64)
+        Self(delta.clamp(-INFINITY, INFINITY))
     }
 }
 
@@ -104,5 +108,18 @@ mod tests {
         assert_eq!(Score::parse("5000000"), Some(Score::INF));
         assert_eq!(Score::parse("1.0"), Some(Score(1)));
         assert_eq!(Score::parse("abc"), None);
+    }
+
+    #[test]
+    fn scaling_rounds_but_never_to_nothing() {
+        assert_eq!(Score(153).scaled(0.0001), Score(1));
+        // The sign is the factor's, as in Pacemaker (crm_simulate shows it too).
+        assert_eq!(Score(-153).scaled(0.0001), Score(1));
+        assert_eq!(Score(153).scaled(-0.0001), Score(-1));
+        assert_eq!(Score(15000).scaled(0.5), Score(7500));
+        assert_eq!(Score(20000).scaled(0.0001), Score(2));
+        assert_eq!(Score(0).scaled(0.5), Score(0));
+        assert_eq!(Score::NEG_INF.scaled(0.0001), Score(-100));
+        assert_eq!(Score::NEG_INF.scaled(1.0), Score::NEG_INF);
     }
 }

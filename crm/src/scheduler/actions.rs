@@ -15,6 +15,8 @@ pub enum Verb {
     Stop,
     /// Stop here, start there.
     Move,
+    /// Live migration from one node to another.
+    Migrate,
     /// Failed: stop and start (here or elsewhere).
     Recover,
     /// Stop and start here because something it depends on restarts.
@@ -34,6 +36,7 @@ impl Verb {
             Self::Start => "Start",
             Self::Stop => "Stop",
             Self::Move => "Move",
+            Self::Migrate => "Migrate",
             Self::Recover => "Recover",
             Self::Restart => "Restart",
             Self::Promote => "Promote",
@@ -61,6 +64,7 @@ pub(super) fn plan(w: &mut Working, cluster: &Cluster) -> Vec<Change> {
     fencing(w, &mut changes);
     quorum(w);
     orders(w, cluster);
+    super::migration::plan(w, cluster);
     for &top in &w.tops.clone() {
         for p in w.primitives(top) {
             if let Some(c) = summarize(w, p) {
@@ -340,6 +344,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
     let next = r.next_node;
     let next_role = r.next_role;
     let restart = r.extra_stops.contains(&usize::MAX);
+    // multiple-active=stop_unexpected stops the unexpected copies and says why.
+    let multiply = (r.running.len() > 1 && w.meta(p, "multiple-active") == Some("stop_unexpected"))
+        .then(|| "due to being multiply active".to_string());
     // Active on a node that needs fencing but will not be fenced: nothing can stop it.
     if let Some(c) = cur {
         let node = &w.nodes[c];
@@ -419,8 +426,23 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 } else {
                     format!("{} -> {}", name(c), name(n))
                 };
-                let verb = if r.failed { Verb::Recover } else { Verb::Move };
-                return Some(change(verb, details, None));
+                let verb = if r.failed {
+                    Verb::Recover
+                } else if r.migrating {
+                    Verb::Migrate
+                } else {
+                    Verb::Move
+                };
+                let reason = match verb {
+                    Verb::Move => r
+                        .migration_blocked
+                        .as_ref()
+                        .map(|why| format!("due to {why}"))
+                        .or(multiply),
+                    Verb::Recover => multiply,
+                    _ => None,
+                };
+                return Some(change(verb, details, reason));
             }
             if cur_role != next_role && next_role > Role::Started && cur_role > Role::Started {
                 let details = format!("{} -> {} {}", cur_role.text(), next_role.text(), name(n));
@@ -435,7 +457,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 return Some(change(verb, details, None));
             }
             if r.failed {
-                return Some(change(Verb::Recover, role_node(cur_role, c), None));
+                return Some(change(Verb::Recover, role_node(cur_role, c), multiply));
             }
             if restart {
                 return Some(change(

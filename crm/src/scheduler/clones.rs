@@ -229,11 +229,28 @@ fn promotion_score(w: &Working, cluster: &Cluster, clone: usize, inst: usize) ->
     // Without a promotion score the instance may still be promoted by constraints.
     let mut score = score.unwrap_or(Score(-1));
     for loc in &cluster.locations {
+        if loc.rsc != w.rscs[clone].base {
+            continue;
+        }
         if loc.role == Some(Role::Promoted)
-            && loc.rsc == w.rscs[clone].base
             && loc.node.as_deref() == Some(w.nodes[node].uname.as_str())
         {
             score = score + loc.score;
+        }
+        // Rules of the Promoted role (on the rule or on the constraint) that hold here.
+        if loc.node.is_none() {
+            let attrs = placement::rule_attrs(&w.nodes[node]);
+            for rule in &loc.rules {
+                let promoted = rule.role.or(loc.role) == Some(Role::Promoted);
+                if promoted && rule.matches(&attrs) {
+                    let add = if rule.score.is_none() && rule.score_attribute.is_none() {
+                        loc.score
+                    } else {
+                        rule.score_on(&attrs)
+                    };
+                    score = score + add;
+                }
+            }
         }
     }
     // A ticket required for the Promoted role (or lost with loss-policy demote).

@@ -8,6 +8,8 @@
 mod actions;
 mod clones;
 mod history;
+mod influence;
+mod migration;
 mod placement;
 mod scores;
 mod unpack;

@@ -19,16 +19,20 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
             .unwrap_or(Score::ZERO)
     };
     order.sort_by_key(|&i| std::cmp::Reverse(prio(w, i)));
+    if w.placement_strategy != "default" {
+        super::utilization::sort_for_capacity(w, cluster, &mut order);
+    }
     let mut busy = vec![false; w.rscs.len()];
     for top in order {
         assign(w, cluster, top, &mut busy);
     }
 }
 
-/// A node's attributes as rules see them, `#uname` and `#kind` included.
+/// A node's attributes as rules see them, `#uname`, `#id` and `#kind` included.
 pub(super) fn rule_attrs(node: &super::working::NodeInfo) -> crate::model::Attrs {
     let mut attrs = node.attrs.clone();
     attrs.insert("#uname".into(), node.uname.clone());
+    attrs.insert("#id".into(), node.id.clone());
     attrs.insert("#kind".into(), "cluster".into());
     attrs
 }
@@ -147,7 +151,7 @@ pub(super) fn merge(w: &Working, into: &mut Scores, extra: &Scores) -> bool {
 
 /// The scores of a group as one unit: each member's preferences, in chain order, while
 /// they leave somewhere to run.
-fn unit_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores {
+pub(super) fn unit_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores {
     match &w.rscs[idx].kind {
         RscKind::Group(members) if !members.is_empty() => {
             let mut s = base_scores(w, cluster, members[0]);
@@ -217,33 +221,8 @@ pub(super) fn apply_colocations(
                 *s = *s + c.score;
             }
         }
-    }
-}
-
-/// Dependents' preferences passed on to a primary (colocation score / INFINITY of theirs).
-fn dependents_influence(w: &Working, cluster: &Cluster, idx: usize, scores: &mut Scores) {
-    for c in &cluster.colocations {
-        if w.rscs[idx].base != c.with_rsc || c.score.0 <= 0 || c.with_role.is_some() {
-            continue;
-        }
-        let Some(dep) = w.tops.iter().copied().find(|&i| w.rscs[i].base == c.rsc) else {
-            continue;
-        };
-        if w.rscs[dep].allocated || matches!(w.rscs[dep].kind, RscKind::Clone { .. }) {
-            continue;
-        }
-        let factor = c.score.0 as f64 / crate::model::INFINITY as f64;
-        let extra: Scores = unit_scores(w, cluster, dep)
-            .iter()
-            .map(|s| {
-                if factor >= 1.0 {
-                    *s
-                } else {
-                    Score((s.0 as f64 * factor) as i64)
-                }
-            })
-            .collect();
-        merge(w, scores, &extra);
+        let unit = w.top(idx);
+        w.rscs[unit].partial_scores = Some(scores.clone());
     }
 }
 
@@ -308,7 +287,7 @@ pub(super) fn assign(w: &mut Working, cluster: &Cluster, idx: usize, busy: &mut 
             apply_colocations(w, cluster, m, &mut scores, busy);
         }
     }
-    dependents_influence(w, cluster, idx, &mut scores);
+    super::influence::dependents_influence(w, cluster, idx, &mut scores);
     place_unit(w, cluster, idx, &scores);
 }
 

@@ -35,6 +35,7 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
     for n in &cluster.nodes {
         let mut info = NodeInfo {
             uname: n.uname.clone(),
+            id: n.id.clone(),
             attrs: n.attrs.clone(),
             capacity: numbers(&n.utilization),
             ..NodeInfo::default()
@@ -91,7 +92,38 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         w.tops.push(idx);
     }
     history::unpack_all(&mut w, cluster);
+    deadman_tickets(&mut w, cluster);
     w
+}
+
+/// A ticket lost (revoked, not merely in standby) with `loss-policy=fence`: every node where a resource that needs it is
+/// active (in the role it needs it for) is fenced.
+fn deadman_tickets(w: &mut Working, cluster: &Cluster) {
+    for t in &cluster.tickets {
+        if t.loss_policy != "fence"
+            || cluster.ticket_granted.get(&t.ticket) == Some(&true)
+            || cluster.ticket_standby.contains(&t.ticket)
+        {
+            continue;
+        }
+        let role = t.rsc_role.filter(|r| *r != Role::Started);
+        let mut nodes = Vec::new();
+        for r in 0..w.rscs.len() {
+            if w.rscs[r].base != t.rsc {
+                continue;
+            }
+            for p in w.primitives(r) {
+                for &(node, current) in &w.rscs[p].running {
+                    if role.is_none_or(|want| want == current) && !nodes.contains(&node) {
+                        nodes.push(node);
+                    }
+                }
+            }
+        }
+        for node in nodes {
+            history::fence(w, node, "deadman ticket was lost");
+        }
+    }
 }
 
 fn numbers(attrs: &Attrs) -> std::collections::BTreeMap<String, i64> {
@@ -207,6 +239,9 @@ pub(super) fn blank(
         start_blocked: None,
         extra_stops: Vec::new(),
         stop_blocked: false,
+        migrating: false,
+        migration_blocked: None,
+        partial_scores: None,
         utilization: Default::default(),
     }
 }

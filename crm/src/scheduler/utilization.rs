@@ -5,6 +5,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::model::{Cluster, Score};
+
 use super::working::Working;
 
 /// Capacities, by name.
@@ -63,4 +65,35 @@ pub(super) fn compare_left(w: &Working, a: usize, b: usize) -> Ordering {
         };
     }
     score.cmp(&0)
+}
+
+/// With a placement strategy, resources are assigned by priority, then by their score on the
+/// node they run on (higher first), then by their scores node by node, the nodes taken in
+/// order of capacity left (balanced) and name (Pacemaker's `cmp_resources`).
+pub(super) fn sort_for_capacity(w: &Working, cluster: &Cluster, order: &mut [usize]) {
+    let mut nodes: Vec<usize> = (0..w.nodes.len()).collect();
+    nodes.sort_by(|&a, &b| {
+        compare_left(w, b, a).then_with(|| w.nodes[a].uname.cmp(&w.nodes[b].uname))
+    });
+    let prio = |i: usize| {
+        w.meta(i, "priority")
+            .and_then(Score::parse)
+            .unwrap_or(Score::ZERO)
+    };
+    let key = |i: usize| {
+        let scores = super::placement::unit_scores(w, cluster, i);
+        let current = w
+            .primitives(i)
+            .iter()
+            .find_map(|&p| w.rscs[p].running.first().map(|&(n, _)| n))
+            .map_or(Score::NEG_INF, |n| scores[n]);
+        let by_node: Vec<Score> = nodes.iter().map(|&n| scores[n]).collect();
+        (prio(i), current, by_node)
+    };
+    let mut keyed: Vec<_> = order.iter().map(|&i| (key(i), i)).collect();
+    // Stable: equal resources keep their CIB order.
+    keyed.sort_by(|a, b| b.0.cmp(&a.0));
+    for (slot, (_, i)) in order.iter_mut().zip(keyed) {
+        *slot = i;
+    }
 }

@@ -10,6 +10,8 @@ use crate::model::{Attrs, OpDef, Role, Score};
 pub struct NodeInfo {
     /// `uname`.
     pub uname: String,
+    /// `id`.
+    pub id: String,
     /// Member of the cluster and its controller joined.
     pub online: bool,
     /// Needs fencing (or would, were fencing possible).
@@ -136,6 +138,13 @@ pub struct Rsc {
     pub utilization: BTreeMap<String, i64>,
     /// Its stop cannot run (something that must stop first cannot).
     pub stop_blocked: bool,
+    /// It moves by live migration (migrate_to, migrate_from) rather than stop and start.
+    pub migrating: bool,
+    /// Its node scores while it is being assigned (colocations applied so far), which its
+    /// primaries see as its preferences.
+    pub partial_scores: Option<Vec<Score>>,
+    /// Why it may migrate but cannot in this transition (printed on its Move).
+    pub migration_blocked: Option<String>,
 }
 
 /// Nodes and resources.

@@ -130,3 +130,61 @@ pub fn config(c: &Cluster) -> String {
     c.status = Default::default();
     format!("{c:#?}")
 }
+
+/// The digest of an agent's parameters when it has none, as Pacemaker records it: with it,
+/// crm_simulate reads the same history as the scheduler does (without, it would restart
+/// everything "due to resource definition change").
+const DIGEST: &str = "f2317cad3d54cec5d7d7aa7d0bf35cf8";
+
+/// A two-node cluster (fencing on) with `resources` and `constraints`, and `history` as the
+/// `lrm_resources` of each node: `(node, [(rsc, class:provider:type, running)])`.
+pub fn cluster(resources: &str, constraints: &str, history: &[(&str, &[(&str, bool)])]) -> String {
+    let mut status = String::new();
+    for (i, (node, rscs)) in history.iter().enumerate() {
+        let mut lrm = String::new();
+        for (call, (rsc, running)) in rscs.iter().enumerate() {
+            let (class, provider, agent) = if *rsc == "fence" {
+                ("stonith", "", "fence_dummy")
+            } else {
+                ("ocf", " provider=\"pacemaker\"", "Dummy")
+            };
+            let (op, rc) = if *running {
+                ("start", 0)
+            } else {
+                ("monitor", 7)
+            };
+            lrm.push_str(&format!(
+                r#"<lrm_resource id="{rsc}" class="{class}"{provider} type="{agent}"><lrm_rsc_op id="{rsc}_last_0" operation="{op}" call-id="{call}" rc-code="{rc}" op-status="0" interval="0" op-digest="{DIGEST}" transition-key="{call}:1:0:x"/></lrm_resource>"#
+            ));
+        }
+        status.push_str(&format!(
+            r#"<node_state id="{id}" uname="{node}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources>{lrm}</lrm_resources></lrm></node_state>"#,
+            id = i + 1
+        ));
+    }
+    format!(
+        r#"<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="true"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><primitive id="fence" class="stonith" type="fence_dummy"/>{resources}</resources>
+<constraints>{constraints}</constraints></configuration><status>{status}</status></cib>"#
+    )
+}
+
+pub fn dummy(id: &str) -> String {
+    format!(r#"<primitive id="{id}" class="ocf" provider="pacemaker" type="Dummy"/>"#)
+}
+
+pub fn summary(xml: &str) -> Vec<String> {
+    let cluster = lifeboat_crm::cib::parse(xml).expect("the test CIB parses");
+    let t = lifeboat_crm::schedule(&cluster, 0);
+    t.changes
+        .iter()
+        .map(|c| {
+            lifeboat_crm::output::summary_line(c)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
