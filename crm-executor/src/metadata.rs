@@ -74,8 +74,13 @@ pub enum MetadataError {
 impl Metadata {
     /// Parses what `meta-data` printed.
     pub fn parse(xml: &str) -> Result<Self, MetadataError> {
-        let doc =
-            roxmltree::Document::parse(xml).map_err(|e| MetadataError::ParseXml(e.to_string()))?;
+        // resource-agents' meta-data starts with `<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">`.
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..roxmltree::ParsingOptions::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(xml, options)
+            .map_err(|e| MetadataError::ParseXml(e.to_string()))?;
         let root = doc.root_element();
         if !root.has_tag_name("resource-agent") {
             return Err(MetadataError::NotAgentMetadata(
@@ -208,6 +213,7 @@ mod tests {
     use super::*;
 
     const XML: &str = r#"<?xml version="1.0"?>
+<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
 <resource-agent name="Demo" version="1.0">
 <version>1.1</version>
 <parameters>
