@@ -4,7 +4,7 @@
 //! `LIFEBOAT_CRM_ATTRIBUTES`; the local node is `LIFEBOAT_CRM_NODE`. Cluster options
 //! (`crm_attribute` without a node or lifetime) are not kept here and are refused.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::attributes::{AttributeStore, Lifetime};
 use crate::env::{ATTRIBUTES_DIR_VAR, NODE_VAR};
@@ -80,6 +80,21 @@ pub fn run_tool(program: &str, args: &[String], env: &ToolEnv) -> Option<ToolOut
         _ => return None,
     };
     Some(out.unwrap_or_else(|usage| ToolOutput::fail(EX_USAGE, name, &usage)))
+}
+
+/// Makes `dir` the agents' `HA_SBIN_DIR`: a link named after each tool, to `binary` (the
+/// `lifeboat` executable). Links already there are replaced.
+pub fn install_links(dir: &Path, binary: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in TOOL_NAMES {
+        let link = dir.join(name);
+        match std::fs::remove_file(&link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::os::unix::fs::symlink(binary, &link)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -119,3 +119,15 @@ fn crm_node_names_the_local_node() {
     assert_eq!(env.node.as_deref(), Some("n9"));
     assert_eq!(env.attributes_dir, None);
 }
+
+#[test]
+fn the_tool_directory_links_every_tool_to_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbin = dir.path().join("sbin");
+    install_links(&sbin, Path::new("/usr/bin/true")).unwrap();
+    install_links(&sbin, Path::new("/usr/bin/lifeboat")).unwrap();
+    for name in TOOL_NAMES {
+        let target = std::fs::read_link(sbin.join(name)).unwrap();
+        assert_eq!(target, Path::new("/usr/bin/lifeboat"), "{name} replaced");
+    }
+}
