@@ -147,7 +147,9 @@ pub enum Agent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     /// A class the executor does not know.
-    #[error("resolve agent {spec}: class '{class}' is not one of ocf, lsb, systemd, service, stonith")]
+    #[error(
+        "resolve agent {spec}: class '{class}' is not one of ocf, lsb, systemd, service, stonith"
+    )]
     UnknownClass {
         /// The agent as configured.
         spec: String,
@@ -161,7 +163,9 @@ pub enum ResolveError {
         spec: String,
     },
     /// A provider or type that is not a plain file name.
-    #[error("resolve agent {spec}: {field} '{value}' is not a plain name (empty, '.', '..' or with '/')")]
+    #[error(
+        "resolve agent {spec}: {field} '{value}' is not a plain name (empty, '.', '..' or with '/')"
+    )]
     BadName {
         /// The agent as configured.
         spec: String,
@@ -171,7 +175,9 @@ pub enum ResolveError {
         value: String,
     },
     /// A systemd unit on a machine where systemd is not PID 1.
-    #[error("resolve agent {spec}: systemd is not running as PID 1 on this node, so systemd units cannot be managed here")]
+    #[error(
+        "resolve agent {spec}: systemd is not running as PID 1 on this node, so systemd units cannot be managed here"
+    )]
     SystemdNotRunning {
         /// The agent as configured.
         spec: String,
@@ -216,16 +222,20 @@ impl AgentDirs {
         };
         match spec.class.to_ascii_lowercase().as_str() {
             "ocf" => {
-                let provider = spec
-                    .provider
-                    .as_deref()
-                    .ok_or_else(|| ResolveError::MissingProvider {
-                        spec: shown.clone(),
-                    })?;
+                let provider =
+                    spec.provider
+                        .as_deref()
+                        .ok_or_else(|| ResolveError::MissingProvider {
+                            spec: shown.clone(),
+                        })?;
                 plain("provider", provider)?;
                 plain("type", &spec.kind)?;
                 Ok(Agent::Ocf {
-                    path: self.ocf_root.join("resource.d").join(provider).join(&spec.kind),
+                    path: self
+                        .ocf_root
+                        .join("resource.d")
+                        .join(provider)
+                        .join(&spec.kind),
                     provider: provider.to_owned(),
                     kind: spec.kind.clone(),
                 })
@@ -280,9 +290,11 @@ impl AgentDirs {
                 value: spec.kind.clone(),
             });
         }
-        let has_suffix = [".service", ".socket", ".mount", ".timer", ".target", ".path"]
-            .iter()
-            .any(|s| spec.kind.ends_with(s));
+        let has_suffix = [
+            ".service", ".socket", ".mount", ".timer", ".target", ".path",
+        ]
+        .iter()
+        .any(|s| spec.kind.ends_with(s));
         let unit = if has_suffix {
             spec.kind.clone()
         } else {
@@ -379,7 +391,10 @@ mod tests {
         ));
         assert!(matches!(
             d.resolve(&spec("ocf", Some(".."), "Dummy")),
-            Err(ResolveError::BadName { field: "provider", .. })
+            Err(ResolveError::BadName {
+                field: "provider",
+                ..
+            })
         ));
         assert!(matches!(
             d.resolve(&spec("ocf", Some("heartbeat"), "../../bin/sh")),

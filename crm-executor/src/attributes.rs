@@ -46,7 +46,9 @@ impl Lifetime {
 #[derive(Debug, thiserror::Error)]
 pub enum AttributeError {
     /// A node or attribute name that cannot be a file name.
-    #[error("{field} '{value}' is not usable as an attribute store name (empty, '.', '..', or with '/' or NUL)")]
+    #[error(
+        "{field} '{value}' is not usable as an attribute store name (empty, '.', '..', or with '/' or NUL)"
+    )]
     BadName {
         /// node or name.
         field: &'static str,
@@ -100,10 +102,8 @@ impl AttributeStore {
 
     fn path(&self, lifetime: Lifetime, node: &str, name: &str) -> Result<PathBuf, AttributeError> {
         for (field, value) in [("node", node), ("name", name)] {
-            let bad = value.is_empty()
-                || value == "."
-                || value == ".."
-                || value.contains(['/', '\0']);
+            let bad =
+                value.is_empty() || value == "." || value == ".." || value.contains(['/', '\0']);
             if bad {
                 return Err(AttributeError::BadName {
                     field,
@@ -180,10 +180,17 @@ mod tests {
     fn values_are_kept_per_lifetime_and_node() {
         let dir = tempfile::tempdir().unwrap();
         let store = AttributeStore::new(dir.path());
-        assert_eq!(store.get(Lifetime::Reboot, "n1", "master-st").unwrap(), None);
+        assert_eq!(
+            store.get(Lifetime::Reboot, "n1", "master-st").unwrap(),
+            None
+        );
         store.set(Lifetime::Reboot, "n1", "master-st", "5").unwrap();
-        store.set(Lifetime::Reboot, "n1", "master-st", "10").unwrap();
-        store.set(Lifetime::Forever, "n1", "master-st", "1").unwrap();
+        store
+            .set(Lifetime::Reboot, "n1", "master-st", "10")
+            .unwrap();
+        store
+            .set(Lifetime::Forever, "n1", "master-st", "1")
+            .unwrap();
         store.set(Lifetime::Reboot, "n2", "master-st", "7").unwrap();
         let get = |l, n| store.get(l, n, "master-st").unwrap();
         assert_eq!(get(Lifetime::Reboot, "n1").as_deref(), Some("10"));

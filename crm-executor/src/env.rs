@@ -133,7 +133,11 @@ pub fn meta_var(name: &str) -> String {
 fn notify_vars(env: &mut BTreeMap<String, String>, notify: &NotifyVars) {
     let mut put = |name: &str, value: String| {
         // Pacemaker gives an empty list as one space.
-        let value = if value.is_empty() { " ".to_owned() } else { value };
+        let value = if value.is_empty() {
+            " ".to_owned()
+        } else {
+            value
+        };
         env.insert(meta_var(&format!("notify_{name}")), value);
     };
     put("type", notify.kind.clone());
@@ -226,7 +230,11 @@ mod tests {
         );
         assert_eq!(get(ATTRIBUTES_DIR_VAR), Some("/run/attrs"));
         assert_eq!(get(NODE_VAR), Some("node1"));
-        assert_eq!(get("HOME"), None, "nothing of the executor's own environment");
+        assert_eq!(
+            get("HOME"),
+            None,
+            "nothing of the executor's own environment"
+        );
     }
 
     #[test]
@@ -238,7 +246,10 @@ mod tests {
         let env = ocf_environment(&r, "pacemaker", &config(), Duration::from_millis(1500));
         assert_eq!(env["OCF_RESKEY_CRM_meta_timeout"], "1500");
         assert_eq!(env["OCF_RESKEY_CRM_meta_interval"], "10000");
-        assert!(!env.contains_key("OCF_RESKEY_CRM_meta_clone"), "not a clone");
+        assert!(
+            !env.contains_key("OCF_RESKEY_CRM_meta_clone"),
+            "not a clone"
+        );
         assert!(!env.contains_key("OCF_RESKEY_CRM_meta_notify_type"));
     }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lifeboat_crm::model::Attrs;
+use lifeboat_crm::model::{Attrs, OpDef, Primitive};
 
 use crate::agent::{Action, Agent, AgentDirs, AgentSpec, ResolveError};
 use crate::env::{NotifyVars, base_environment, ocf_environment};
@@ -95,6 +95,35 @@ impl OpRequest {
             check_level: None,
         }
     }
+
+    /// `action` of `instance` (`rsc` or `rsc:N`) of a primitive of the model: its agent and
+    /// instance attributes, the resource's meta attributes (`meta`, merged with
+    /// `rsc_defaults` by the caller), and the configured operation's interval, timeout,
+    /// on-fail and role when there is one.
+    pub fn from_model(
+        instance: impl Into<String>,
+        primitive: &Primitive,
+        meta: &Attrs,
+        action: Action,
+        op: Option<&OpDef>,
+    ) -> Self {
+        let mut request = Self::new(instance, AgentSpec::of(primitive), action);
+        request.params = primitive.params.clone();
+        request.meta = meta.clone();
+        if let Some(op) = op {
+            request.interval_ms = op.interval_ms;
+            request.timeout_ms = op.timeout_ms;
+            if let Some(on_fail) = &op.on_fail {
+                request.meta.insert("on_fail".to_owned(), on_fail.clone());
+            }
+            if let Some(role) = op.role {
+                request
+                    .meta
+                    .insert("role".to_owned(), role.text().to_owned());
+            }
+        }
+        request
+    }
 }
 
 /// Why an action could not be run at all (an agent that ran and failed is an [`OpResult`]).
@@ -112,7 +141,9 @@ pub enum ExecError {
         source: ResolveError,
     },
     /// A stonith resource: the fence crate runs those.
-    #[error("run {action} on {resource}: stonith device {agent} runs through the fence crate, not the executor")]
+    #[error(
+        "run {action} on {resource}: stonith device {agent} runs through the fence crate, not the executor"
+    )]
     RunStonith {
         /// The resource.
         resource: String,
@@ -168,13 +199,15 @@ impl Executor {
     /// Runs `request`'s action. Its timeout is the configured one, else the agent's
     /// meta-data default for it, else 20 s.
     pub async fn execute(&self, request: &OpRequest) -> Result<OpResult, ExecError> {
-        let agent = self.config.dirs.resolve(&request.agent).map_err(|source| {
-            ExecError::ResolveAgent {
-                resource: request.resource.clone(),
-                action: request.action,
-                source,
-            }
-        })?;
+        let agent =
+            self.config
+                .dirs
+                .resolve(&request.agent)
+                .map_err(|source| ExecError::ResolveAgent {
+                    resource: request.resource.clone(),
+                    action: request.action,
+                    source,
+                })?;
         let result = match &agent {
             Agent::Ocf { path, provider, .. } => {
                 let timeout = self.timeout(request, path).await;
@@ -220,13 +253,15 @@ impl Executor {
     /// The meta-data of `spec`'s agent (OCF agents; asked once, then remembered).
     pub async fn metadata(&self, spec: &AgentSpec) -> Result<Arc<Metadata>, ExecError> {
         let request = OpRequest::new(spec.kind.clone(), spec.clone(), Action::MetaData);
-        let agent = self.config.dirs.resolve(spec).map_err(|source| {
-            ExecError::ResolveAgent {
+        let agent = self
+            .config
+            .dirs
+            .resolve(spec)
+            .map_err(|source| ExecError::ResolveAgent {
                 resource: spec.kind.clone(),
                 action: Action::MetaData,
                 source,
-            }
-        })?;
+            })?;
         let Agent::Ocf { path, provider, .. } = &agent else {
             return Err(ExecError::FetchMetadata {
                 agent: spec.to_string(),
@@ -252,11 +287,9 @@ impl Executor {
                 reason,
             });
         }
-        let parsed = Metadata::parse(&result.stdout).map_err(|source| {
-            ExecError::ReadMetadata {
-                agent: spec.to_string(),
-                source,
-            }
+        let parsed = Metadata::parse(&result.stdout).map_err(|source| ExecError::ReadMetadata {
+            agent: spec.to_string(),
+            source,
         })?;
         let parsed = Arc::new(parsed);
         if let Ok(mut cache) = self.metadata.lock() {
@@ -292,7 +325,12 @@ impl Executor {
             // An agent whose meta-data cannot be read still runs, under the default.
             None => self.metadata(&request.agent).await.ok(),
         };
-        effective_timeout(None, metadata.as_deref(), request.action, request.interval_ms)
+        effective_timeout(
+            None,
+            metadata.as_deref(),
+            request.action,
+            request.interval_ms,
+        )
     }
 
     fn limits(&self, timeout: Duration) -> Limits {
@@ -336,7 +374,9 @@ impl Executor {
                 OcfRc::Generic,
                 OpStatus::Timeout,
                 None,
-                Some(format!("did not finish within {timeout:?}; its process group was killed")),
+                Some(format!(
+                    "did not finish within {timeout:?}; its process group was killed"
+                )),
             ),
             Exit::Signal => (
                 OcfRc::Generic,
@@ -377,5 +417,42 @@ fn spawn_failure(
             not_done(OcfRc::NotInstalled, OpStatus::NotInstalled, reason)
         }
         _ => not_done(OcfRc::Generic, OpStatus::Error, reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lifeboat_crm::model::Role;
+
+    use super::*;
+
+    #[test]
+    fn a_request_is_made_from_the_models_primitive_and_operation() {
+        let primitive = Primitive {
+            class: "ocf".into(),
+            provider: Some("pacemaker".into()),
+            agent: "Stateful".into(),
+            params: Attrs::from([("state".into(), "/run/s".into())]),
+            ops: Vec::new(),
+        };
+        let op = OpDef {
+            id: "db-monitor-10s".into(),
+            name: "monitor".into(),
+            interval_ms: 10_000,
+            timeout_ms: Some(15_000),
+            role: Some(Role::Promoted),
+            on_fail: Some("restart".into()),
+            enabled: true,
+        };
+        let meta = Attrs::from([("clone-max".into(), "3".into())]);
+        let r = OpRequest::from_model("db:1", &primitive, &meta, Action::Monitor, Some(&op));
+        assert_eq!(r.agent.to_string(), "ocf:pacemaker:Stateful");
+        assert_eq!((r.interval_ms, r.timeout_ms), (10_000, Some(15_000)));
+        assert_eq!(r.params["state"], "/run/s");
+        assert_eq!(r.meta["clone-max"], "3");
+        assert_eq!(r.meta["on_fail"], "restart");
+        assert_eq!(r.meta["role"], "Promoted");
+        let plain = OpRequest::from_model("db:1", &primitive, &meta, Action::Start, None);
+        assert_eq!((plain.interval_ms, plain.timeout_ms), (0, None));
     }
 }

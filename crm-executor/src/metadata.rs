@@ -195,7 +195,9 @@ pub fn effective_timeout(
 /// `min`, `hr` too), seconds by default.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: u64 = number.parse().ok()?;
     let ms = match unit.trim().to_ascii_lowercase().as_str() {
@@ -256,9 +258,21 @@ mod tests {
         assert_eq!(t(None, Action::Start, 0), Duration::from_secs(90));
         assert_eq!(t(None, Action::Stop, 0), Duration::from_secs(100));
         assert_eq!(t(None, Action::Monitor, 11_000), Duration::from_secs(30));
-        assert_eq!(t(None, Action::Monitor, 0), Duration::from_secs(20), "first monitor");
-        assert_eq!(t(None, Action::ValidateAll, 0), DEFAULT_TIMEOUT, "no timeout given");
-        assert_eq!(t(None, Action::Promote, 0), DEFAULT_TIMEOUT, "no such action");
+        assert_eq!(
+            t(None, Action::Monitor, 0),
+            Duration::from_secs(20),
+            "first monitor"
+        );
+        assert_eq!(
+            t(None, Action::ValidateAll, 0),
+            DEFAULT_TIMEOUT,
+            "no timeout given"
+        );
+        assert_eq!(
+            t(None, Action::Promote, 0),
+            DEFAULT_TIMEOUT,
+            "no such action"
+        );
         assert_eq!(
             effective_timeout(None, None, Action::Start, 0),
             DEFAULT_TIMEOUT

@@ -76,7 +76,10 @@ pub async fn run(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()?;
-    let pgid = child.id().and_then(|id| i32::try_from(id).ok()).unwrap_or(0);
+    let pgid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .unwrap_or(0);
     let stdout = Capture::start(child.stdout.take(), limits.output);
     let stderr = Capture::start(child.stderr.take(), limits.output);
     let exit = match tokio::time::timeout(limits.timeout, child.wait()).await {

@@ -49,7 +49,10 @@ pub async fn execute(unit: &str, action: Action, timeout: Duration, limits: Limi
             OpStatus::Done,
             started,
             timeout,
-            Some(format!("systemctl {verb} {unit} exited {code}: {}", stderr.trim())),
+            Some(format!(
+                "systemctl {verb} {unit} exited {code}: {}",
+                stderr.trim()
+            )),
         ),
         Ok((Exit::TimedOut, _)) => timed_out(started, timeout),
         Ok((Exit::Signal, _)) | Err(_) => failed_to_run(started, timeout),
@@ -86,7 +89,10 @@ async fn monitor(unit: &str, started: Instant, limits: Limits) -> OpResult {
 /// Runs systemctl; returns how it ended and its stdout (the state) or stderr (the reason).
 async fn systemctl(args: &[&str], limits: Limits) -> std::io::Result<(Exit, String)> {
     let env = BTreeMap::from([
-        ("PATH".to_owned(), "/usr/sbin:/usr/bin:/sbin:/bin".to_owned()),
+        (
+            "PATH".to_owned(),
+            "/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+        ),
         ("LC_ALL".to_owned(), "C".to_owned()),
     ]);
     let done = process::run(Path::new(SYSTEMCTL), args, &env, limits).await?;
@@ -120,12 +126,24 @@ fn result(
 
 fn timed_out(started: Instant, timeout: Duration) -> OpResult {
     let reason = format!("systemd did not finish within {timeout:?}");
-    result(OcfRc::Generic, OpStatus::Timeout, started, timeout, Some(reason))
+    result(
+        OcfRc::Generic,
+        OpStatus::Timeout,
+        started,
+        timeout,
+        Some(reason),
+    )
 }
 
 fn failed_to_run(started: Instant, timeout: Duration) -> OpResult {
     let reason = format!("{SYSTEMCTL} could not be run");
-    result(OcfRc::Generic, OpStatus::Error, started, timeout, Some(reason))
+    result(
+        OcfRc::Generic,
+        OpStatus::Error,
+        started,
+        timeout,
+        Some(reason),
+    )
 }
 
 #[cfg(test)]

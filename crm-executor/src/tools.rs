@@ -189,7 +189,11 @@ enum Command {
 /// `crm_attribute` (or, with `master`, the older `crm_master`: the promotion score of
 /// `-r` or `OCF_RESOURCE_INSTANCE`, lifetime forever unless `-l` says otherwise).
 fn crm_attribute(args: &[String], env: &ToolEnv, master: bool) -> Result<ToolOutput, String> {
-    let tool = if master { "crm_master" } else { "crm_attribute" };
+    let tool = if master {
+        "crm_master"
+    } else {
+        "crm_attribute"
+    };
     let mut name = None;
     let mut promotion = master;
     let mut promotion_rsc = None;
@@ -206,7 +210,11 @@ fn crm_attribute(args: &[String], env: &ToolEnv, master: bool) -> Result<ToolOut
             ('G' | 'Q', _) => command = Command::Query,
             ('l' | 't', Some(v)) => match Lifetime::parse(&v) {
                 Some(l) => lifetime = Some(l),
-                None => return Err(format!("'{v}' is not a lifetime (reboot or forever) or node section; cluster options are not kept here")),
+                None => {
+                    return Err(format!(
+                        "'{v}' is not a lifetime (reboot or forever) or node section; cluster options are not kept here"
+                    ));
+                }
             },
             ('N' | 'U', v) => node = v,
             ('q', _) => quiet = true,
@@ -247,7 +255,9 @@ fn crm_attribute(args: &[String], env: &ToolEnv, master: bool) -> Result<ToolOut
     let done = match command {
         Command::Update(value) => store.set(lifetime, &node, &name, &value).map(|()| None),
         Command::Delete => store.delete(lifetime, &node, &name).map(|()| None),
-        Command::Query => store.get(lifetime, &node, &name).map(|v| Some(v.or(default))),
+        Command::Query => store
+            .get(lifetime, &node, &name)
+            .map(|v| Some(v.or(default))),
     };
     Ok(match done {
         Ok(None) => ToolOutput::ok(String::new()),

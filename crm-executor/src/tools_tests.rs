@@ -18,7 +18,10 @@ fn promotion_scores_as_stateful_sets_them() {
     let dir = tempfile::tempdir().unwrap();
     let e = env(dir.path());
     let store = AttributeStore::new(dir.path());
-    assert_eq!(run("/x/crm_attribute", &["--promotion", "-v", "5"], &e).code, 0);
+    assert_eq!(
+        run("/x/crm_attribute", &["--promotion", "-v", "5"], &e).code,
+        0
+    );
     assert_eq!(
         store
             .get(Lifetime::Reboot, "node1", "master-stateful:0")
@@ -43,13 +46,16 @@ fn crm_master_defaults_to_forever_and_takes_the_resource() {
     assert_eq!(run("crm_master", &["-l", "reboot", "-v", "10"], &e).code, 0);
     assert_eq!(run("crm_master", &["-v", "3", "-r", "db"], &e).code, 0);
     let get = |l, n: &str| store.get(l, "node1", n).unwrap();
-    assert_eq!(get(Lifetime::Reboot, "master-stateful:0").as_deref(), Some("10"));
+    assert_eq!(
+        get(Lifetime::Reboot, "master-stateful:0").as_deref(),
+        Some("10")
+    );
     assert_eq!(get(Lifetime::Forever, "master-db").as_deref(), Some("3"));
     let q = run("crm_master", &["-G", "-q", "-r", "db"], &e);
     assert_eq!((q.code, q.stdout.as_str()), (0, "3\n"));
     let none = ToolEnv {
         resource_instance: None,
-        ..e.clone()
+        ..e
     };
     let out = run("crm_master", &["-v", "1"], &none);
     assert_eq!(out.code, 64);
@@ -68,7 +74,11 @@ fn node_attributes_with_every_spelling_of_the_options() {
     assert_eq!(set.code, 0, "{}", set.stderr);
     let q = run("crm_attribute", &["-Nnode2", "-n", "location", "-G"], &e);
     assert_eq!(q.stdout, "scope=nodes  name=location value=office\n");
-    let q = run("crm_attribute", &["-l", "reboot", "-n", "location", "-G"], &e);
+    let q = run(
+        "crm_attribute",
+        &["-l", "reboot", "-n", "location", "-G"],
+        &e,
+    );
     assert_eq!(q.code, 105, "node1's status section has none");
     let q = run(
         "crm_attribute",
@@ -77,10 +87,19 @@ fn node_attributes_with_every_spelling_of_the_options() {
     );
     assert_eq!(q.stdout, "dflt\n");
     assert_eq!(
-        run("crm_attribute", &["-N", "node2", "-n", "location", "-D"], &e).code,
+        run(
+            "crm_attribute",
+            &["-N", "node2", "-n", "location", "-D"],
+            &e
+        )
+        .code,
         0
     );
-    let q = run("crm_attribute", &["-N", "node2", "-n", "location", "-G"], &e);
+    let q = run(
+        "crm_attribute",
+        &["-N", "node2", "-n", "location", "-G"],
+        &e,
+    );
     assert_eq!(q.code, 105);
 }
 

@@ -10,7 +10,9 @@ use lifeboat_crm_executor::tools::install_links;
 use lifeboat_crm_executor::{Action, AgentSpec, Executor, ExecutorConfig, OcfRc, OpRequest};
 
 fn stateful_cycle(provider: &str) {
-    let agent = Path::new("/usr/lib/ocf/resource.d").join(provider).join("Stateful");
+    let agent = Path::new("/usr/lib/ocf/resource.d")
+        .join(provider)
+        .join("Stateful");
     assert!(
         agent.is_file(),
         "{} is missing: run scripts/setup/crm-executor.sh",
@@ -35,8 +37,7 @@ fn stateful_cycle(provider: &str) {
     let run = |action: Action, interval_ms: u64| {
         let mut r = OpRequest::new("stateful:0", spec.clone(), action);
         r.interval_ms = interval_ms;
-        r.params
-            .insert("state".into(), state.display().to_string());
+        r.params.insert("state".into(), state.display().to_string());
         r.meta.insert("promotable".into(), "true".into());
         r.meta.insert("clone-max".into(), "1".into());
         r.meta.insert("globally-unique".into(), "false".into());
@@ -59,10 +60,18 @@ fn stateful_cycle(provider: &str) {
     assert_eq!(score(), None);
     let start = run(Action::Start, 0);
     assert_eq!(start.rc, OcfRc::Ok, "{start:?}");
-    assert_eq!(score().as_deref(), Some("5"), "unpromoted score after start");
+    assert_eq!(
+        score().as_deref(),
+        Some("5"),
+        "unpromoted score after start"
+    );
     assert_eq!(run(Action::Monitor, 11_000).rc, OcfRc::Ok);
     assert_eq!(run(Action::Promote, 0).rc, OcfRc::Ok);
-    assert_eq!(score().as_deref(), Some("10"), "promoted score after promote");
+    assert_eq!(
+        score().as_deref(),
+        Some("10"),
+        "promoted score after promote"
+    );
     assert_eq!(run(Action::Monitor, 10_000).rc, OcfRc::RunningPromoted);
     assert_eq!(run(Action::Demote, 0).rc, OcfRc::Ok);
     assert_eq!(score().as_deref(), Some("5"));
@@ -99,8 +108,15 @@ fn the_binary_answers_as_crm_attribute_and_crm_node() {
             .output()
             .unwrap()
     };
-    let set = tool("crm_attribute", &["-N", "node2", "-n", "pingd", "-v", "100"]);
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = tool(
+        "crm_attribute",
+        &["-N", "node2", "-n", "pingd", "-v", "100"],
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     let get = tool("crm_attribute", &["-N", "node2", "-n", "pingd", "-G", "-q"]);
     assert_eq!(String::from_utf8_lossy(&get.stdout), "100\n");
     let missing = tool("crm_attribute", &["-N", "node2", "-n", "nope", "-G"]);

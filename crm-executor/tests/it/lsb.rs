@@ -61,13 +61,23 @@ async fn lsb_status_codes_map_as_pacemaker_maps_them() {
         ("151", OcfRc::Perm),
     ] {
         std::fs::write(&code, exit).unwrap();
-        let result = exec.execute(&request("odd", &odd, Action::Monitor, &[])).await.unwrap();
-        assert_eq!((result.status, result.rc), (OpStatus::Done, rc), "status exit {exit}");
+        let result = exec
+            .execute(&request("odd", &odd, Action::Monitor, &[]))
+            .await
+            .unwrap();
+        assert_eq!(
+            (result.status, result.rc),
+            (OpStatus::Done, rc),
+            "status exit {exit}"
+        );
     }
     let missing = AgentSpec {
         kind: "absent".into(),
         ..odd
     };
-    let result = exec.execute(&request("a", &missing, Action::Start, &[])).await.unwrap();
+    let result = exec
+        .execute(&request("a", &missing, Action::Start, &[]))
+        .await
+        .unwrap();
     assert_eq!(result.status, OpStatus::NotInstalled);
 }

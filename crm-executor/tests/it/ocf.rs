@@ -19,19 +19,30 @@ async fn dummy_starts_monitors_and_stops() {
         async move { exec.execute(&r).await.unwrap() }
     };
     let probe = run(Action::Monitor).await;
-    assert_eq!((probe.status, probe.rc), (OpStatus::Done, OcfRc::NotRunning));
+    assert_eq!(
+        (probe.status, probe.rc),
+        (OpStatus::Done, OcfRc::NotRunning)
+    );
     let start = run(Action::Start).await;
     assert!(start.succeeded(), "{start:?}");
     assert!(state.exists(), "Dummy keeps its state where it was told");
     assert_eq!(run(Action::Monitor).await.rc, OcfRc::Ok);
-    assert_eq!(run(Action::Start).await.rc, OcfRc::Ok, "start is idempotent");
+    assert_eq!(
+        run(Action::Start).await.rc,
+        OcfRc::Ok,
+        "start is idempotent"
+    );
     assert_eq!(run(Action::Stop).await.rc, OcfRc::Ok);
     assert!(!state.exists());
     assert_eq!(run(Action::Monitor).await.rc, OcfRc::NotRunning);
     assert_eq!(run(Action::Stop).await.rc, OcfRc::Ok, "stop is idempotent");
     let validate = run(Action::ValidateAll).await;
     assert_eq!(validate.rc, OcfRc::Ok);
-    assert_eq!(start.timeout, Duration::from_secs(20), "Dummy's own start timeout");
+    assert_eq!(
+        start.timeout,
+        Duration::from_secs(20),
+        "Dummy's own start timeout"
+    );
 }
 
 #[tokio::test]
@@ -43,16 +54,34 @@ async fn dummys_meta_data_is_read_from_the_agent() {
     assert_eq!(m.name, "Dummy");
     let state = m.parameter("state").expect("Dummy has a state parameter");
     assert!(state.unique && !state.required);
-    assert!(state.default.as_deref().is_some_and(|d| d.ends_with(".state")));
-    assert_eq!(m.parameter("fake").and_then(|p| p.default.as_deref()), Some("dummy"));
+    assert!(
+        state
+            .default
+            .as_deref()
+            .is_some_and(|d| d.ends_with(".state"))
+    );
+    assert_eq!(
+        m.parameter("fake").and_then(|p| p.default.as_deref()),
+        Some("dummy")
+    );
     let monitor = m.actions.iter().find(|a| a.name == "monitor").unwrap();
     assert_eq!(monitor.interval, Some(Duration::from_secs(10)));
     assert_eq!(monitor.timeout, Some(Duration::from_secs(20)));
-    for name in ["start", "stop", "migrate_to", "migrate_from", "meta-data", "validate-all"] {
+    for name in [
+        "start",
+        "stop",
+        "migrate_to",
+        "migrate_from",
+        "meta-data",
+        "validate-all",
+    ] {
         assert!(m.actions.iter().any(|a| a.name == name), "{name}");
     }
     let again = exec.metadata(&ocf("heartbeat", "Dummy")).await.unwrap();
-    assert!(std::sync::Arc::ptr_eq(&m, &again), "asked once, then remembered");
+    assert!(
+        std::sync::Arc::ptr_eq(&m, &again),
+        "asked once, then remembered"
+    );
 }
 
 #[tokio::test]
@@ -61,15 +90,29 @@ async fn a_missing_agent_is_not_installed() {
     let exec = executor(dir.path(), Path::new(OCF_ROOT));
     let r = request("x", &ocf("heartbeat", "NoSuchAgent"), Action::Start, &[]);
     let result = exec.execute(&r).await.unwrap();
-    assert_eq!((result.status, result.rc), (OpStatus::NotInstalled, OcfRc::NotInstalled));
-    assert!(result.exit_reason.unwrap().contains("NoSuchAgent is not installed"));
+    assert_eq!(
+        (result.status, result.rc),
+        (OpStatus::NotInstalled, OcfRc::NotInstalled)
+    );
+    assert!(
+        result
+            .exit_reason
+            .unwrap()
+            .contains("NoSuchAgent is not installed")
+    );
     let r = request("x", &ocf("nobody", "Dummy"), Action::Monitor, &[]);
-    assert_eq!(exec.execute(&r).await.unwrap().status, OpStatus::NotInstalled);
+    assert_eq!(
+        exec.execute(&r).await.unwrap().status,
+        OpStatus::NotInstalled
+    );
 }
 
 /// A test agent in a temporary OCF_ROOT.
 fn test_agent(root: &Path, kind: &str, body: &str) -> AgentSpec {
-    script(&root.join("resource.d/test").join(kind), &format!("#!/bin/sh\n{body}\n"));
+    script(
+        &root.join("resource.d/test").join(kind),
+        &format!("#!/bin/sh\n{body}\n"),
+    );
     ocf("test", kind)
 }
 
@@ -82,22 +125,40 @@ async fn a_hanging_agent_and_its_children_are_killed_at_the_timeout() {
     let hang = test_agent(
         &root,
         "Hang",
-        &format!("trap '' TERM\necho $$ > {0}\nsleep 300 &\necho $! >> {0}\nwait\nwait\nexit 0", pids.display()),
+        &format!(
+            "trap '' TERM\necho $$ > {0}\nsleep 300 &\necho $! >> {0}\nwait\nwait\nexit 0",
+            pids.display()
+        ),
     );
     let exec = executor(dir.path(), &root);
     let mut r = request("hang", &hang, Action::Start, &[]);
     r.timeout_ms = Some(1000);
     let result = exec.execute(&r).await.unwrap();
-    assert_eq!((result.status, result.rc), (OpStatus::Timeout, OcfRc::Generic));
+    assert_eq!(
+        (result.status, result.rc),
+        (OpStatus::Timeout, OcfRc::Generic)
+    );
     assert_eq!(result.timeout, Duration::from_secs(1));
     // SIGTERM was ignored: SIGKILL came after the grace (500 ms here).
-    assert!(result.duration >= Duration::from_millis(1500), "{:?}", result.duration);
-    assert!(result.duration < Duration::from_secs(5), "{:?}", result.duration);
+    assert!(
+        result.duration >= Duration::from_millis(1500),
+        "{:?}",
+        result.duration
+    );
+    assert!(
+        result.duration < Duration::from_secs(5),
+        "{:?}",
+        result.duration
+    );
     let text = std::fs::read_to_string(&pids).unwrap();
     let ids: Vec<i32> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
     assert_eq!(ids.len(), 2, "the agent and its child: {text}");
     // The agent leads its own group, and its child is in it.
-    assert!(group_gone(ids[0], Duration::from_secs(5)).await, "group {} still there", ids[0]);
+    assert!(
+        group_gone(ids[0], Duration::from_secs(5)).await,
+        "group {} still there",
+        ids[0]
+    );
 }
 
 #[tokio::test]
@@ -112,7 +173,11 @@ async fn an_agent_that_heeds_sigterm_is_not_waited_for() {
     r.timeout_ms = Some(500);
     let result = exec.execute(&r).await.unwrap();
     assert_eq!(result.status, OpStatus::Timeout);
-    assert!(result.duration < Duration::from_secs(4), "{:?}: SIGTERM ended it", result.duration);
+    assert!(
+        result.duration < Duration::from_secs(4),
+        "{:?}: SIGTERM ended it",
+        result.duration
+    );
 }
 
 #[tokio::test]
@@ -133,12 +198,26 @@ start) exec sleep 30;;
 esac"#,
     );
     let exec = executor(dir.path(), &root);
-    let result = exec.execute(&request("slow", &slow, Action::Start, &[])).await.unwrap();
+    let result = exec
+        .execute(&request("slow", &slow, Action::Start, &[]))
+        .await
+        .unwrap();
     assert_eq!(result.status, OpStatus::Timeout);
-    assert_eq!(result.timeout, Duration::from_secs(1), "meta-data's start timeout");
-    let bogus = exec.execute(&request("slow", &slow, Action::Promote, &[])).await.unwrap();
+    assert_eq!(
+        result.timeout,
+        Duration::from_secs(1),
+        "meta-data's start timeout"
+    );
+    let bogus = exec
+        .execute(&request("slow", &slow, Action::Promote, &[]))
+        .await
+        .unwrap();
     assert_eq!(bogus.rc, OcfRc::Unimplemented);
-    assert_eq!(bogus.timeout, Duration::from_secs(20), "neither op nor meta-data: 20 s");
+    assert_eq!(
+        bogus.timeout,
+        Duration::from_secs(20),
+        "neither op nor meta-data: 20 s"
+    );
 }
 
 #[tokio::test]
@@ -149,7 +228,10 @@ async fn the_agent_gets_the_ocf_environment_and_nothing_else() {
     let agent = test_agent(
         &root,
         "Env",
-        &format!("env > {}\necho 'ocf-exit-reason:no such config' >&2\nexit 6", dump.display()),
+        &format!(
+            "env > {}\necho 'ocf-exit-reason:no such config' >&2\nexit 6",
+            dump.display()
+        ),
     );
     let exec = executor(dir.path(), &root);
     let mut r = request("env:1", &agent, Action::Monitor, &[("ip", "10.0.0.1")]);
@@ -157,7 +239,10 @@ async fn the_agent_gets_the_ocf_environment_and_nothing_else() {
     r.timeout_ms = Some(3000);
     r.meta.insert("clone-node-max".into(), "1".into());
     let result = exec.execute(&r).await.unwrap();
-    assert_eq!((result.status, result.rc), (OpStatus::Done, OcfRc::NotConfigured));
+    assert_eq!(
+        (result.status, result.rc),
+        (OpStatus::Done, OcfRc::NotConfigured)
+    );
     assert_eq!(result.exit_code, Some(6));
     assert_eq!(result.exit_reason.as_deref(), Some("no such config"));
     let env = std::fs::read_to_string(&dump).unwrap();
@@ -177,21 +262,32 @@ async fn the_agent_gets_the_ocf_environment_and_nothing_else() {
     ] {
         assert!(env.lines().any(|l| l == line), "{line} missing from\n{env}");
     }
-    assert!(!env.lines().any(|l| l.starts_with("HOME=") || l.starts_with("CARGO")), "{env}");
+    assert!(
+        !env.lines()
+            .any(|l| l.starts_with("HOME=") || l.starts_with("CARGO")),
+        "{env}"
+    );
 }
 
 #[tokio::test]
 async fn output_is_kept_up_to_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ocf");
-    let agent = test_agent(&root, "Loud", "head -c 300000 /dev/zero | tr '\\0' x\nexit 0");
+    let agent = test_agent(
+        &root,
+        "Loud",
+        "head -c 300000 /dev/zero | tr '\\0' x\nexit 0",
+    );
     let mut exec_config = executor(dir.path(), &root).config().clone();
     exec_config.output_limit = 1000;
     let exec = lifeboat_crm_executor::Executor::new(exec_config);
     let mut r = request("loud", &agent, Action::Start, &[]);
     r.timeout_ms = Some(10_000);
     let result = exec.execute(&r).await.unwrap();
-    assert!(result.succeeded(), "the agent was not blocked on a full pipe: {result:?}");
+    assert!(
+        result.succeeded(),
+        "the agent was not blocked on a full pipe: {result:?}"
+    );
     assert_eq!(result.stdout.len(), 1000);
     assert!(result.truncated);
 }
@@ -205,7 +301,10 @@ async fn stonith_resources_are_for_the_fence_crate() {
         provider: None,
         kind: "fence_ipmilan".into(),
     };
-    let e = exec.execute(&request("fence-n1", &fence, Action::Start, &[])).await.unwrap_err();
+    let e = exec
+        .execute(&request("fence-n1", &fence, Action::Start, &[]))
+        .await
+        .unwrap_err();
     assert!(matches!(&e, ExecError::RunStonith { agent, .. } if agent == "fence_ipmilan"));
     assert!(e.to_string().contains("runs through the fence crate"));
 }

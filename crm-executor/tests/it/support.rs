@@ -24,7 +24,12 @@ pub fn ocf(provider: &str, kind: &str) -> AgentSpec {
 }
 
 /// `action` on `resource` with instance attributes `params`.
-pub fn request(resource: &str, agent: &AgentSpec, action: Action, params: &[(&str, &str)]) -> OpRequest {
+pub fn request(
+    resource: &str,
+    agent: &AgentSpec,
+    action: Action,
+    params: &[(&str, &str)],
+) -> OpRequest {
     let mut r = OpRequest::new(resource, agent.clone(), action);
     for (k, v) in params {
         r.params.insert((*k).into(), (*v).into());
@@ -34,7 +39,10 @@ pub fn request(resource: &str, agent: &AgentSpec, action: Action, params: &[(&st
 
 /// The installed agent `provider/kind`, or a failure that says how to get it.
 pub fn installed(provider: &str, kind: &str) -> PathBuf {
-    let path = Path::new(OCF_ROOT).join("resource.d").join(provider).join(kind);
+    let path = Path::new(OCF_ROOT)
+        .join("resource.d")
+        .join(provider)
+        .join(kind);
     assert!(
         path.is_file(),
         "{} is missing: run scripts/setup/crm-executor.sh",
