@@ -152,9 +152,15 @@ pub enum ExecError {
         /// Its fence agent.
         agent: String,
     },
-    /// `meta-data` did not succeed.
-    #[error("fetch meta-data of {agent}: {status:?}, rc {rc}: {reason}")]
+    /// Only OCF agents have meta-data.
+    #[error("fetch meta-data of {agent}: only OCF agents have meta-data")]
     FetchMetadata {
+        /// The agent.
+        agent: String,
+    },
+    /// `meta-data` did not succeed.
+    #[error("run meta-data of {agent}: {status:?}, rc {rc}: {reason}")]
+    RunMetadata {
         /// The agent.
         agent: String,
         /// How the action ended.
@@ -265,9 +271,6 @@ impl Executor {
         let Agent::Ocf { path, provider, .. } = &agent else {
             return Err(ExecError::FetchMetadata {
                 agent: spec.to_string(),
-                status: OpStatus::Done,
-                rc: OcfRc::Unimplemented.code(),
-                reason: "only OCF agents have meta-data".to_owned(),
             });
         };
         if let Some(known) = self.cached(path) {
@@ -280,7 +283,7 @@ impl Executor {
                 .exit_reason
                 .clone()
                 .unwrap_or_else(|| result.stderr.trim().to_owned());
-            return Err(ExecError::FetchMetadata {
+            return Err(ExecError::RunMetadata {
                 agent: spec.to_string(),
                 status: result.status,
                 rc: result.rc.code(),

@@ -1,6 +1,7 @@
 //! Running one agent process: in a process group of its own, with a clean environment, its
 //! output captured up to a bound, and at its timeout the whole group terminated (SIGTERM,
-//! then SIGKILL after a grace).
+//! then SIGKILL after a grace). A run dropped before its agent ends (a cancelled action)
+//! kills the group at once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -80,6 +81,7 @@ pub async fn run(
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .unwrap_or(0);
+    let mut guard = GroupGuard { pgid, armed: true };
     let stdout = Capture::start(child.stdout.take(), limits.output);
     let stderr = Capture::start(child.stderr.take(), limits.output);
     let exit = match tokio::time::timeout(limits.timeout, child.wait()).await {
@@ -93,6 +95,8 @@ pub async fn run(
         }
     };
     let duration = started.elapsed();
+    // It ended (or was killed): whatever it left running is the resource's business.
+    guard.armed = false;
     let (out, out_cut) = stdout.finish().await;
     let (err, err_cut) = stderr.finish().await;
     Ok(Finished {
@@ -103,6 +107,21 @@ pub async fn run(
         duration,
         pgid,
     })
+}
+
+/// Kills the agent's whole group when a run is dropped before its agent ends (the caller
+/// cancelled the action): `kill_on_drop` alone reaches only the group's leader.
+struct GroupGuard {
+    pgid: i32,
+    armed: bool,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = Pid::from_raw(self.pgid).filter(|_| self.armed) {
+            let _ = kill_process_group(pid, Signal::KILL);
+        }
+    }
 }
 
 /// SIGTERM to the group; SIGKILL once `grace` has passed and any of it is still there.

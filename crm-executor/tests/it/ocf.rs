@@ -308,3 +308,70 @@ async fn stonith_resources_are_for_the_fence_crate() {
     assert!(matches!(&e, ExecError::RunStonith { agent, .. } if agent == "fence_ipmilan"));
     assert!(e.to_string().contains("runs through the fence crate"));
 }
+
+#[tokio::test]
+async fn a_cancelled_action_takes_its_process_group_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ocf");
+    let pids = dir.path().join("pids");
+    let agent = test_agent(
+        &root,
+        "Long",
+        &format!("echo $$ > {}\nsleep 300 &\nwait", pids.display()),
+    );
+    let exec = std::sync::Arc::new(executor(dir.path(), &root));
+    let mut r = request("long", &agent, Action::Start, &[]);
+    r.timeout_ms = Some(60_000);
+    let task = tokio::spawn({
+        let exec = exec.clone();
+        async move { exec.execute(&r).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !pids.exists() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pgid: i32 = std::fs::read_to_string(&pids)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(lifeboat_crm_executor::process::group_exists(pgid));
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert!(
+        group_gone(pgid, Duration::from_secs(5)).await,
+        "group {pgid} outlived its action"
+    );
+}
+
+#[tokio::test]
+async fn meta_data_that_fails_or_is_not_xml_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ocf");
+    let failing = test_agent(&root, "NoMeta", "echo 'ocf-exit-reason:broken' >&2\nexit 1");
+    let garbage = test_agent(&root, "Garbage", "echo 'not xml'\nexit 0");
+    let exec = executor(dir.path(), &root);
+    let e = exec.metadata(&failing).await.unwrap_err();
+    assert!(
+        matches!(&e, ExecError::RunMetadata { rc: 1, reason, .. } if reason == "broken"),
+        "{e}"
+    );
+    let e = exec.metadata(&garbage).await.unwrap_err();
+    assert!(matches!(e, ExecError::ReadMetadata { .. }), "{e}");
+    let lsb = AgentSpec {
+        class: "lsb".into(),
+        provider: None,
+        kind: "svc".into(),
+    };
+    let e = exec.metadata(&lsb).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "fetch meta-data of lsb:svc: only OCF agents have meta-data"
+    );
+    // Its actions still run, under the default timeout.
+    let r = exec
+        .execute(&request("x", &garbage, Action::Start, &[]))
+        .await
+        .unwrap();
+    assert_eq!((r.rc, r.timeout), (OcfRc::Ok, Duration::from_secs(20)));
+}
