@@ -1,10 +1,14 @@
 //! systemd units, driven through `systemctl` (only where systemd is PID 1: the agent does
 //! not resolve elsewhere). `start`/`stop` wait for systemd's job; `monitor` reads the unit's
 //! `ActiveState` as Pacemaker does: active or reloading is running, activating or
-//! deactivating is asked again until the timeout, anything else is not running.
+//! deactivating is asked again until the timeout, anything else is not running. As
+//! Pacemaker does, `start` first gives the unit a runtime drop-in (removed at `stop`) that
+//! orders it before the cluster daemon, so that a shutdown stops it while the cluster still
+//! runs, and for services sets `Restart=no`, so that systemd does not restart behind the
+//! cluster's back.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -14,6 +18,52 @@ use crate::outcome::{OcfRc, OpResult, OpStatus};
 use crate::process::{self, Exit, Limits};
 
 const SYSTEMCTL: &str = "/usr/bin/systemctl";
+/// Where runtime drop-ins go (gone at reboot, as the cluster's hold on a unit is).
+const RUNTIME_UNITS: &str = "/run/systemd/system";
+/// The cluster daemon's unit, which cluster-managed units are ordered before.
+pub const DAEMON_UNIT: &str = "lifeboat-crm.service";
+
+/// The drop-in's path for `unit`.
+pub fn drop_in_path(unit: &str) -> PathBuf {
+    Path::new(RUNTIME_UNITS)
+        .join(format!("{unit}.d"))
+        .join("50-lifeboat.conf")
+}
+
+/// The drop-in's text for `unit`.
+pub fn drop_in_text(unit: &str) -> String {
+    let mut text = format!("[Unit]\nDescription=Cluster Controlled {unit}\nBefore={DAEMON_UNIT}\n");
+    if unit.ends_with(".service") {
+        text.push_str("\n[Service]\nRestart=no\n");
+    }
+    text
+}
+
+/// Writes or removes the drop-in, then has systemd reread its units.
+async fn set_drop_in(unit: &str, present: bool, limits: Limits) -> Result<(), String> {
+    let path = drop_in_path(unit);
+    let changed = if present {
+        let dir = path.parent().unwrap_or(Path::new(RUNTIME_UNITS));
+        let written = match tokio::fs::create_dir_all(dir).await {
+            Ok(()) => tokio::fs::write(&path, drop_in_text(unit)).await,
+            Err(e) => Err(e),
+        };
+        written.map_err(|e| format!("writing {} failed: {e}", path.display()))?;
+        true
+    } else {
+        tokio::fs::remove_file(&path).await.is_ok()
+    };
+    if changed {
+        match systemctl(&["daemon-reload"], limits).await {
+            Ok((Exit::Code(0), _)) => {}
+            Ok((_, stderr)) => {
+                return Err(format!("systemctl daemon-reload failed: {}", stderr.trim()));
+            }
+            Err(e) => return Err(format!("{SYSTEMCTL} could not be run: {e}")),
+        }
+    }
+    Ok(())
+}
 
 /// What an `ActiveState` means to a monitor: an rc, or "ask again" (None).
 pub fn active_state_rc(state: &str) -> Option<OcfRc> {
@@ -42,7 +92,31 @@ pub async fn execute(unit: &str, action: Action, timeout: Duration, limits: Limi
             );
         }
     };
-    match systemctl(&[verb, unit], limits).await {
+    if action == Action::Start
+        && let Err(reason) = set_drop_in(unit, true, limits).await
+    {
+        return result(
+            OcfRc::Generic,
+            OpStatus::Error,
+            started,
+            timeout,
+            Some(reason),
+        );
+    }
+    let outcome = systemctl(&[verb, unit], limits).await;
+    if action == Action::Stop
+        && matches!(outcome, Ok((Exit::Code(0), _)))
+        && let Err(reason) = set_drop_in(unit, false, limits).await
+    {
+        return result(
+            OcfRc::Generic,
+            OpStatus::Error,
+            started,
+            timeout,
+            Some(reason),
+        );
+    }
+    match outcome {
         Ok((Exit::Code(0), _)) => result(OcfRc::Ok, OpStatus::Done, started, timeout, None),
         Ok((Exit::Code(code), stderr)) => result(
             OcfRc::Generic,
@@ -158,5 +232,21 @@ mod tests {
         assert_eq!(active_state_rc("deactivating"), None);
         assert_eq!(active_state_rc("inactive"), Some(OcfRc::NotRunning));
         assert_eq!(active_state_rc("failed"), Some(OcfRc::NotRunning));
+    }
+
+    #[test]
+    fn cluster_units_get_pacemakers_kind_of_drop_in() {
+        assert_eq!(
+            drop_in_path("haproxy.service"),
+            Path::new("/run/systemd/system/haproxy.service.d/50-lifeboat.conf")
+        );
+        assert_eq!(
+            drop_in_text("haproxy.service"),
+            "[Unit]\nDescription=Cluster Controlled haproxy.service\nBefore=lifeboat-crm.service\n\n[Service]\nRestart=no\n"
+        );
+        assert!(
+            !drop_in_text("x.socket").contains("Restart"),
+            "only services restart"
+        );
     }
 }
