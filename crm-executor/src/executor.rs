@@ -245,14 +245,24 @@ impl Executor {
                 });
             }
         };
-        tracing::debug!(
-            resource = %request.resource,
-            action = %request.action,
-            rc = result.rc.code(),
-            status = ?result.status,
-            duration_ms = result.duration.as_millis() as u64,
-            "agent action finished"
-        );
+        let duration_ms = result.duration.as_millis() as u64;
+        if result.status == OpStatus::Timeout {
+            tracing::warn!(
+                resource = %request.resource,
+                action = %request.action,
+                duration_ms,
+                "agent action timed out; its process group was killed"
+            );
+        } else {
+            tracing::debug!(
+                resource = %request.resource,
+                action = %request.action,
+                rc = result.rc.code(),
+                status = ?result.status,
+                duration_ms,
+                "agent action finished"
+            );
+        }
         Ok(result)
     }
 
