@@ -95,26 +95,14 @@ pub async fn execute(unit: &str, action: Action, timeout: Duration, limits: Limi
     if action == Action::Start
         && let Err(reason) = set_drop_in(unit, true, limits).await
     {
-        return result(
-            OcfRc::Generic,
-            OpStatus::Error,
-            started,
-            timeout,
-            Some(reason),
-        );
+        return failed(started, timeout, reason);
     }
     let outcome = systemctl(&[verb, unit], limits).await;
     if action == Action::Stop
         && matches!(outcome, Ok((Exit::Code(0), _)))
         && let Err(reason) = set_drop_in(unit, false, limits).await
     {
-        return result(
-            OcfRc::Generic,
-            OpStatus::Error,
-            started,
-            timeout,
-            Some(reason),
-        );
+        return failed(started, timeout, reason);
     }
     match outcome {
         Ok((Exit::Code(0), _)) => result(OcfRc::Ok, OpStatus::Done, started, timeout, None),
@@ -209,8 +197,7 @@ fn timed_out(started: Instant, timeout: Duration) -> OpResult {
     )
 }
 
-fn failed_to_run(started: Instant, timeout: Duration) -> OpResult {
-    let reason = format!("{SYSTEMCTL} could not be run");
+fn failed(started: Instant, timeout: Duration, reason: String) -> OpResult {
     result(
         OcfRc::Generic,
         OpStatus::Error,
@@ -218,6 +205,10 @@ fn failed_to_run(started: Instant, timeout: Duration) -> OpResult {
         timeout,
         Some(reason),
     )
+}
+
+fn failed_to_run(started: Instant, timeout: Duration) -> OpResult {
+    failed(started, timeout, format!("{SYSTEMCTL} could not be run"))
 }
 
 #[cfg(test)]
