@@ -70,8 +70,9 @@ pub fn ocf_environment(
     for (key, value) in &request.meta {
         env.insert(meta_var(key), value.clone());
     }
-    if let Some((_, instance)) = request.resource.rsplit_once(':') {
-        env.insert(meta_var("clone"), instance.to_owned());
+    let instance = request.resource.rsplit_once(':').map(|(_, n)| n);
+    if let Some(n) = instance.filter(|n| n.parse::<u32>().is_ok()) {
+        env.insert(meta_var("clone"), n.to_owned());
     }
     if let Some(notify) = &request.notify {
         notify_vars(&mut env, notify);
@@ -249,6 +250,12 @@ mod tests {
         assert!(
             !env.contains_key("OCF_RESKEY_CRM_meta_clone"),
             "not a clone"
+        );
+        r.resource = "odd:name".into();
+        let env = ocf_environment(&r, "pacemaker", &config(), Duration::from_millis(1500));
+        assert!(
+            !env.contains_key("OCF_RESKEY_CRM_meta_clone"),
+            "no instance number"
         );
         assert!(!env.contains_key("OCF_RESKEY_CRM_meta_notify_type"));
     }
