@@ -38,6 +38,9 @@ fn lean_allocator(cli: &cli::Cli) {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = commands::agent_tools::run_if_called_as_one() {
+        return code;
+    }
     let cli = cli::Cli::parse();
     lean_allocator(&cli);
     // The agents run on every compute node and do little: one worker thread keeps them small (a

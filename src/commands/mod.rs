@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod agent_tools;
 mod crm;
 mod fence;
 mod manage;

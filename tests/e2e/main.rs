@@ -13,6 +13,7 @@ mod config;
 mod connections;
 mod crm;
 mod crm_config;
+mod crm_executor;
 mod faults;
 mod fence;
 mod import_masakari;
