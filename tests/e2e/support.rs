@@ -5,7 +5,6 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::config::DatabaseUrl;
 use lifeboat_core::store::Store;
 use tokio::process::{Child, Command};
 
@@ -268,17 +267,8 @@ impl Server {
 
     /// The server's database, opened from the test.
     pub async fn store(&self) -> Arc<dyn Store> {
-        let url = DatabaseUrl::sqlite_from_path(
-            &self
-                .dir
-                .path()
-                .join("lifeboat.sqlite")
-                .display()
-                .to_string(),
-        );
-        lifeboat_store::open(&url, &lifeboat_store::StoreOptions::default())
+        lifeboat_test_support::store::open_sqlite(&self.dir.path().join("lifeboat.sqlite"), false)
             .await
-            .unwrap()
     }
 
     /// Kills the server process, keeping its database (see [`Server::resume`]).
