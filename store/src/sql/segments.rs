@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use lifeboat_core::model::{NewSegment, Segment, SegmentUpdate};
-use lifeboat_core::store::{ListQuery, SegmentFilter, StoreError};
+use lifeboat_core::store::{ListQuery, SegmentFilter, SegmentStore, StoreError};
 use uuid::Uuid;
 
 use super::listing::{Filters, ListTable, Sql, list_query};
@@ -37,18 +37,17 @@ impl<B: Backend> SqlStore<B> {
             .next()
             .ok_or_else(|| StoreError::SegmentNotFound(uuid.to_string()))
     }
+}
 
-    pub(crate) async fn insert_segment(
+#[async_trait::async_trait]
+impl<B: Backend> SegmentStore for SqlStore<B> {
+    async fn create_segment(
         &self,
         new: NewSegment,
         now: DateTime<Utc>,
     ) -> Result<Segment, StoreError> {
         let uuid = Uuid::new_v4();
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(
             "INSERT INTO failover_segments (uuid, name, service_type, description, recovery_method, \
              enabled, created_at, deleted) VALUES (",
@@ -79,16 +78,12 @@ impl<B: Backend> SqlStore<B> {
         Self::segment_in(&mut conn, uuid, false).await
     }
 
-    pub(crate) async fn find_segment(&self, uuid: Uuid) -> Result<Segment, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_segment(&self, uuid: Uuid) -> Result<Segment, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::segment_in(&mut conn, uuid, false).await
     }
 
-    pub(crate) async fn segments_page(
+    async fn list_segments(
         &self,
         query: &ListQuery<SegmentFilter>,
     ) -> Result<Vec<Segment>, StoreError> {
@@ -101,15 +96,13 @@ impl<B: Backend> SqlStore<B> {
         self.list(&SEGMENTS, sql, query.marker, segment::<B>).await
     }
 
-    pub(crate) async fn change_segment(
+    async fn update_segment(
         &self,
         uuid: Uuid,
         update: SegmentUpdate,
         now: DateTime<Utc>,
     ) -> Result<Segment, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         Self::segment_in(&mut tx, uuid, true).await?;
         if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
             return Err(StoreError::SegmentInUse {
@@ -151,14 +144,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(updated)
     }
 
-    pub(crate) async fn remove_segment(
-        &self,
-        uuid: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+    async fn delete_segment(&self, uuid: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         Self::segment_in(&mut tx, uuid, true).await?;
         if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
             return Err(StoreError::SegmentInUse {
