@@ -246,6 +246,30 @@ impl NovaClient {
         .await
         .map(|_| ())
     }
+
+    /// An aggregate action; the answer `done` (the change was already made) counts as success.
+    async fn aggregate_action(
+        &self,
+        action: &str,
+        aggregate_id: &str,
+        body: Value,
+        done: u16,
+    ) -> Result<(), ComputeError> {
+        match self
+            .call(
+                action,
+                Method::POST,
+                &format!("/os-aggregates/{aggregate_id}/action"),
+                NOVA_MICROVERSION,
+                Some(&body),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(ComputeError::Refused { status, .. }) if status == done => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -410,20 +434,14 @@ impl Compute for NovaClient {
         host: &str,
     ) -> Result<(), ComputeError> {
         let action = format!("adding host {host} to aggregate {aggregate_id}");
-        let body = json!({"add_host": {"host": host}});
-        match self
-            .call(
-                &action,
-                Method::POST,
-                &format!("/os-aggregates/{aggregate_id}/action"),
-                NOVA_MICROVERSION,
-                Some(&body),
-            )
-            .await
-        {
-            Ok(_) | Err(ComputeError::Refused { status: 409, .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // 409: already a member.
+        self.aggregate_action(
+            &action,
+            aggregate_id,
+            json!({"add_host": {"host": host}}),
+            409,
+        )
+        .await
     }
 
     async fn remove_host_from_aggregate(
@@ -432,20 +450,14 @@ impl Compute for NovaClient {
         host: &str,
     ) -> Result<(), ComputeError> {
         let action = format!("removing host {host} from aggregate {aggregate_id}");
-        let body = json!({"remove_host": {"host": host}});
-        match self
-            .call(
-                &action,
-                Method::POST,
-                &format!("/os-aggregates/{aggregate_id}/action"),
-                NOVA_MICROVERSION,
-                Some(&body),
-            )
-            .await
-        {
-            Ok(_) | Err(ComputeError::Refused { status: 404, .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // 404: not a member.
+        self.aggregate_action(
+            &action,
+            aggregate_id,
+            json!({"remove_host": {"host": host}}),
+            404,
+        )
+        .await
     }
 
     async fn evacuation_migrations(

@@ -64,6 +64,22 @@ fn maintenance_assignments(sql: &mut Sql, change: MaintenanceChange) {
 }
 
 impl<B: Backend> SqlStore<B> {
+    /// Checks that live host `uuid` of live segment `segment` exists and that the segment is
+    /// not under recovery (`action` is `updated` or `deleted`), locking the host's row.
+    async fn host_changeable(
+        conn: &mut Conn<B>,
+        segment: Uuid,
+        uuid: Uuid,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        Self::segment_in(conn, segment, false).await?;
+        Self::host_in(conn, segment, uuid, true).await?;
+        if Self::notifications_in_progress(conn, segment).await? > 0 {
+            return Err(StoreError::HostInUse { uuid, action });
+        }
+        Ok(())
+    }
+
     fn host_select() -> Sql {
         Sql::new(&format!(
             "SELECT {} FROM {} WHERE h.deleted = 0",
@@ -194,14 +210,7 @@ impl<B: Backend> HostStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<Host, StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::segment_in(&mut tx, segment, false).await?;
-        Self::host_in(&mut tx, segment, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
-            return Err(StoreError::HostInUse {
-                uuid,
-                action: "updated",
-            });
-        }
+        Self::host_changeable(&mut tx, segment, uuid, "updated").await?;
         let mut sql = Sql::new("UPDATE hosts SET updated_at = ");
         sql.bind(now);
         let taken_name = update.name.as_ref().map(|n| n.as_str().to_owned());
@@ -246,14 +255,7 @@ impl<B: Backend> HostStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::segment_in(&mut tx, segment, false).await?;
-        Self::host_in(&mut tx, segment, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
-            return Err(StoreError::HostInUse {
-                uuid,
-                action: "deleted",
-            });
-        }
+        Self::host_changeable(&mut tx, segment, uuid, "deleted").await?;
         let mut sql = Sql::new("UPDATE hosts SET deleted = id, deleted_at = ");
         sql.bind(now)
             .push(", updated_at = ")

@@ -18,6 +18,20 @@ pub(crate) const SEGMENTS: ListTable = ListTable {
 };
 
 impl<B: Backend> SqlStore<B> {
+    /// Checks that live segment `uuid` exists and is not under recovery (`action` is
+    /// `updated` or `deleted`), locking its row.
+    async fn segment_changeable(
+        conn: &mut Conn<B>,
+        uuid: Uuid,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        Self::segment_in(conn, uuid, true).await?;
+        if Self::notifications_in_progress(conn, uuid).await? > 0 {
+            return Err(StoreError::SegmentInUse { uuid, action });
+        }
+        Ok(())
+    }
+
     /// The live segment `uuid`, locked for the rest of the transaction when `lock`.
     pub(crate) async fn segment_in(
         conn: &mut Conn<B>,
@@ -103,13 +117,7 @@ impl<B: Backend> SegmentStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<Segment, StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::segment_in(&mut tx, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
-            return Err(StoreError::SegmentInUse {
-                uuid,
-                action: "updated",
-            });
-        }
+        Self::segment_changeable(&mut tx, uuid, "updated").await?;
         let mut sql = Sql::new("UPDATE failover_segments SET updated_at = ");
         sql.bind(now);
         let taken_name = update.name.as_ref().map(|n| n.as_str().to_owned());
@@ -146,13 +154,7 @@ impl<B: Backend> SegmentStore for SqlStore<B> {
 
     async fn delete_segment(&self, uuid: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        Self::segment_in(&mut tx, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
-            return Err(StoreError::SegmentInUse {
-                uuid,
-                action: "deleted",
-            });
-        }
+        Self::segment_changeable(&mut tx, uuid, "deleted").await?;
         let mut hosts = Sql::new("UPDATE hosts SET deleted = id, deleted_at = ");
         hosts
             .bind(now)

@@ -17,6 +17,31 @@ pub(crate) const VMOVES: ListTable = ListTable {
     nullable_time: &["start_time", "end_time", "updated_at", "deleted_at"],
 };
 
+/// The `INSERT` of a new vmove `uuid`.
+fn vmove_insert(m: NewVMove, uuid: Uuid, now: DateTime<Utc>) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO vmoves (uuid, notification_uuid, instance_uuid, instance_name, source_host, \
+         type, status, created_at, deleted) VALUES (",
+    );
+    sql.bind(uuid)
+        .push(", ")
+        .bind(m.notification_uuid)
+        .push(", ")
+        .bind(m.instance_uuid)
+        .push(", ")
+        .bind(m.instance_name)
+        .push(", ")
+        .bind(m.source_host)
+        .push(", ")
+        .bind(m.vmove_type.as_str())
+        .push(", ")
+        .bind(m.status.as_str())
+        .push(", ")
+        .bind(now)
+        .push(", 0)");
+    sql
+}
+
 impl<B: Backend> SqlStore<B> {
     async fn moves_of(conn: &mut Conn<B>, notification: Uuid) -> Result<Vec<VMove>, StoreError> {
         let mut sql = Sql::new(&format!(
@@ -60,28 +85,10 @@ impl<B: Backend> VMoveStore for SqlStore<B> {
         let mut created = Vec::with_capacity(moves.len());
         for m in moves {
             let uuid = Uuid::new_v4();
-            let mut sql = Sql::new(
-                "INSERT INTO vmoves (uuid, notification_uuid, instance_uuid, instance_name, source_host, \
-                 type, status, created_at, deleted) VALUES (",
-            );
-            sql.bind(uuid)
-                .push(", ")
-                .bind(m.notification_uuid)
-                .push(", ")
-                .bind(m.instance_uuid)
-                .push(", ")
-                .bind(m.instance_name)
-                .push(", ")
-                .bind(m.source_host)
-                .push(", ")
-                .bind(m.vmove_type.as_str())
-                .push(", ")
-                .bind(m.status.as_str())
-                .push(", ")
-                .bind(now)
-                .push(", 0)");
+            let notification = m.notification_uuid;
+            let sql = vmove_insert(m, uuid, now);
             Self::execute(&mut tx, &sql, "inserting a vmove").await?;
-            created.push(Self::vmove_in(&mut tx, m.notification_uuid, uuid).await?);
+            created.push(Self::vmove_in(&mut tx, notification, uuid).await?);
         }
         tx.commit().await.map_err(db_error("committing vmoves"))?;
         Ok(created)
@@ -116,26 +123,7 @@ impl<B: Backend> VMoveStore for SqlStore<B> {
         };
         let mut conn = self.write_conn().await?;
         for m in moves {
-            let mut sql = Sql::new(
-                "INSERT INTO vmoves (uuid, notification_uuid, instance_uuid, instance_name, source_host, \
-                 type, status, created_at, deleted) VALUES (",
-            );
-            sql.bind(Uuid::new_v4())
-                .push(", ")
-                .bind(m.notification_uuid)
-                .push(", ")
-                .bind(m.instance_uuid)
-                .push(", ")
-                .bind(m.instance_name)
-                .push(", ")
-                .bind(m.source_host)
-                .push(", ")
-                .bind(m.vmove_type.as_str())
-                .push(", ")
-                .bind(m.status.as_str())
-                .push(", ")
-                .bind(now)
-                .push(", 0)");
+            let sql = vmove_insert(m, Uuid::new_v4(), now);
             // An instance recorded by an earlier (crashed) run keeps its vmove.
             match B::execute(&mut conn, &sql.text, &sql.args).await {
                 Ok(_) => {}
