@@ -5,6 +5,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::store::Store;
 use tokio::process::{Child, Command};
 
@@ -37,6 +38,15 @@ pub fn python_dir() -> PathBuf {
 }
 
 /// A port nothing listens on right now.
+/// Now, as a report's `generated_time` (UTC, microseconds, no zone): the server compares it
+/// with its own clock, so a real peer's time.
+pub fn generated_now() -> String {
+    SystemClock
+        .now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()

@@ -9,6 +9,7 @@ use lifeboat_core::config::Config;
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::model::{
     FenceDriver, NewNotification, Notification, NotificationStatus, NotificationType, Payload,
+    RecoveryStep,
 };
 use lifeboat_core::store::Store;
 use lifeboat_core::validation::Hostname;
@@ -124,6 +125,17 @@ impl Stack {
             .unwrap();
     }
 
+    /// The `FenceHostTask` step recorded for `n`.
+    pub(crate) async fn fence_step(&self, n: &Notification) -> RecoveryStep {
+        self.store
+            .list_recovery_steps(n.notification_uuid)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == "FenceHostTask")
+            .unwrap()
+    }
+
     /// Reports compute-1 down and waits for the engine to settle the notification.
     pub(crate) async fn host_fails(&self) -> Notification {
         self.report(
@@ -218,12 +230,7 @@ async fn an_unreachable_bmc_means_no_evacuation_and_the_notification_says_why() 
         stack.nova.forced_down().is_empty(),
         "nothing after fencing may run"
     );
-    let steps = stack
-        .store
-        .list_recovery_steps(n.notification_uuid)
-        .await
-        .unwrap();
-    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    let fence = stack.fence_step(&n).await;
     assert_eq!(fence.state.as_str(), "FAILURE");
     let history = stack.store.fence_history("compute-1", 10).await.unwrap();
     assert_eq!(history.len(), 1);
@@ -248,12 +255,7 @@ async fn a_second_level_that_powers_off_lets_the_evacuation_go_ahead() {
         stack.nova.evacuations(),
         vec![("s1".to_owned(), Some("compute-2".to_owned()))]
     );
-    let steps = stack
-        .store
-        .list_recovery_steps(n.notification_uuid)
-        .await
-        .unwrap();
-    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    let fence = stack.fence_step(&n).await;
     assert_eq!(fence.state.as_str(), "SUCCESS");
     assert!(
         fence
