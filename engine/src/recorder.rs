@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use lifeboat_core::clock::Clock;
 use lifeboat_core::model::{ProgressDetail, RecoveryStep, StepState};
-use lifeboat_core::store::{Store, StoreError};
+use lifeboat_core::store::{RecoveryStore, StoreError};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use crate::wait;
 /// The steps of one attempt of one notification.
 #[derive(Debug)]
 pub struct Recorder {
-    store: Arc<dyn Store>,
+    store: Arc<dyn RecoveryStore>,
     clock: Arc<dyn Clock>,
     notification: Uuid,
     attempt: i32,
@@ -29,7 +29,7 @@ impl Recorder {
     /// Fails when those steps cannot be read: starting afresh would repeat steps already done
     /// (a second fence, a second evacuation).
     pub async fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn RecoveryStore>,
         clock: Arc<dyn Clock>,
         notification: Uuid,
         attempt: i64,

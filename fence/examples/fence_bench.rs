@@ -19,7 +19,7 @@ use lifeboat_core::fencing::PowerAction;
 use lifeboat_fence::ipmi::{
     CipherChoice, CipherSuite, IpmiClient, IpmiTarget, Privilege, Timing, Verification,
 };
-use lifeboat_fence::testing::{IpmiSim, require_program};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, require_program};
 use tokio::time::Instant;
 
 fn quiet(mut c: Command) -> bool {

@@ -18,9 +18,6 @@ pub mod devices;
 pub mod ipmi;
 pub mod topology;
 
-#[cfg(feature = "ipmi-sim")]
-pub mod testing;
-
 pub use credentials::KeySealer;
 pub use devices::{Device, FenceSettings};
 pub use topology::TopologyFencer;

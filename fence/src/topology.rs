@@ -11,7 +11,7 @@ use lifeboat_core::fencing::{
     PowerState,
 };
 use lifeboat_core::model::{FenceDevice, NewFenceDevice};
-use lifeboat_core::store::Store;
+use lifeboat_core::store::FencingStore;
 use tokio::time::Instant;
 
 use crate::agent::AgentRunner;
@@ -50,7 +50,7 @@ pub fn failure_summary(attempts: &[FenceAttempt]) -> String {
 /// configured key, history written back.
 #[derive(Debug)]
 pub struct TopologyFencer {
-    store: Arc<dyn Store>,
+    store: Arc<dyn FencingStore>,
     sealer: Option<Arc<dyn CredentialSealer>>,
     runner: AgentRunner,
     settings: FenceSettings,
@@ -64,7 +64,7 @@ pub struct TopologyFencer {
 impl TopologyFencer {
     /// A fencer over `store`'s device configuration.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn FencingStore>,
         sealer: Option<Arc<dyn CredentialSealer>>,
         settings: FenceSettings,
         clock: Arc<dyn Clock>,

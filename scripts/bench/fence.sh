@@ -5,4 +5,4 @@ set -euo pipefail
 source scripts/bench/common.sh
 bash scripts/setup/fence.sh >/dev/null
 build_release
-cargo run --release -q -p lifeboat-fence --features ipmi-sim --example fence_bench
+cargo run --release -q -p lifeboat-fence --example fence_bench

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lifeboat_fence::testing::{IpmiSim, free_udp_port};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, free_udp_port};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio::process::Command;

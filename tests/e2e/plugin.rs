@@ -8,7 +8,7 @@ use std::time::Duration;
 use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::model::VMoveStatus;
 use lifeboat_core::store::VMoveUpdate;
-use lifeboat_fence::testing::IpmiSim;
+use lifeboat_test_support::ipmi_sim::IpmiSim;
 use serde_json::Value;
 
 use crate::cli::{Osc, record_vmoves};

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lifeboat_core::clock::{Clock, SystemClock};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -72,10 +71,7 @@ impl Ha {
     }
 
     async fn notify(&self, kind: &str, host: &str, payload: Value) -> String {
-        let generated = SystemClock
-            .now()
-            .format("%Y-%m-%dT%H:%M:%S%.6f")
-            .to_string();
+        let generated = crate::support::generated_now();
         let (status, body) = self
             .call(
                 Method::POST,

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::config::DatabaseUrl;
+use lifeboat_core::clock::{Clock, SystemClock};
 use lifeboat_core::store::Store;
 use tokio::process::{Child, Command};
 
@@ -38,6 +38,15 @@ pub fn python_dir() -> PathBuf {
 }
 
 /// A port nothing listens on right now.
+/// Now, as a report's `generated_time` (UTC, microseconds, no zone): the server compares it
+/// with its own clock, so a real peer's time.
+pub fn generated_now() -> String {
+    SystemClock
+        .now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -268,17 +277,8 @@ impl Server {
 
     /// The server's database, opened from the test.
     pub async fn store(&self) -> Arc<dyn Store> {
-        let url = DatabaseUrl::sqlite_from_path(
-            &self
-                .dir
-                .path()
-                .join("lifeboat.sqlite")
-                .display()
-                .to_string(),
-        );
-        lifeboat_store::open(&url, &lifeboat_store::StoreOptions::default())
+        lifeboat_test_support::store::open_sqlite(&self.dir.path().join("lifeboat.sqlite"), false)
             .await
-            .unwrap()
     }
 
     /// Kills the server process, keeping its database (see [`Server::resume`]).

@@ -1,6 +1,6 @@
 //! Fence devices, fence history and power actions (microversion 1.5), against ipmi_sim.
 
-use lifeboat_fence::testing::IpmiSim;
+use lifeboat_test_support::ipmi_sim::IpmiSim;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

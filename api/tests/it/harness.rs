@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use lifeboat_api::{AppState, Authenticator, Dependencies, Policy, Settings};
 use lifeboat_core::clock::SystemClock;
-use lifeboat_core::config::DatabaseUrl;
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::store::Store;
+use lifeboat_test_support::store::TempStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -14,7 +14,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    _store: TempStore,
 }
 
 /// A response, read whole.
@@ -58,21 +58,12 @@ pub async fn spawn_fencing_app_with_policy(rules: &[(&str, &str)]) -> TestApp {
 }
 
 async fn spawn_app_custom(settings: Settings, fencing: bool, rules: &[(&str, &str)]) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::sqlite_from_path(&dir.path().join("api.sqlite").display().to_string());
-    let store = lifeboat_store::open(
-        &url,
-        &lifeboat_store::StoreOptions {
-            migrate: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let temp = TempStore::new().await;
+    let store = temp.store.clone();
     let (fencer, sealer) = if fencing {
         let sealer: Arc<dyn CredentialSealer> =
             Arc::new(lifeboat_fence::KeySealer::new(&[9u8; 32]));
-        let program = lifeboat_fence::testing::require_program("fence_ipmilan");
+        let program = lifeboat_test_support::ipmi_sim::require_program("fence_ipmilan");
         let fence_settings = lifeboat_fence::FenceSettings {
             agent_dir: program.parent().unwrap().to_path_buf(),
             ..lifeboat_fence::FenceSettings::default()
@@ -116,7 +107,7 @@ async fn spawn_app_custom(settings: Settings, fencing: bool, rules: &[(&str, &st
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         store,
-        _dir: dir,
+        _store: temp,
     }
 }
 

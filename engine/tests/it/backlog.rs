@@ -13,14 +13,17 @@ use lifeboat_core::model::{NewNotification, NotificationStatus, NotificationType
 use lifeboat_core::store::{ListQuery, NotificationFilter};
 use lifeboat_core::validation::Hostname;
 use lifeboat_engine::{Engine, EngineDeps, EngineSettings, Policies, Policy};
+use lifeboat_test_support::fixtures::segment_with_hosts;
+use lifeboat_test_support::store::TempStore;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hosts_backlog_is_worked_off_without_waiting_for_polls() {
-    let dir = tempfile::tempdir().unwrap();
-    let (store, _) = crate::support::store_with_hosts(dir.path(), &["compute-1"]).await;
+    let temp = TempStore::new().await;
+    let store = temp.store.clone();
     let now = SystemClock.now();
+    segment_with_hosts(&*store, &["compute-1"], now).await;
     const BACKLOG: usize = 12;
     for i in 0..BACKLOG {
         // A process Lifeboat does not recover: finished at once, with no Nova.

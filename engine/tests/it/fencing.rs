@@ -5,18 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeboat_core::clock::{Clock, SystemClock};
-use lifeboat_core::config::{Config, Secret};
+use lifeboat_core::config::Config;
 use lifeboat_core::fencing::{CredentialSealer, Fencer};
 use lifeboat_core::model::{
-    FenceDriver, NewFenceDevice, NewNotification, Notification, NotificationStatus,
-    NotificationType, Payload,
+    FenceDriver, NewNotification, Notification, NotificationStatus, NotificationType, Payload,
+    RecoveryStep,
 };
 use lifeboat_core::store::Store;
 use lifeboat_core::validation::Hostname;
 use lifeboat_engine::{Engine, EngineDeps, EngineSettings, Policies, Policy};
 use lifeboat_fence::ipmi::{Timing, Verification};
-use lifeboat_fence::testing::{IpmiSim, free_udp_port};
 use lifeboat_fence::{FenceSettings, KeySealer, TopologyFencer};
+use lifeboat_test_support::fixtures::{fence_device, segment_with_hosts};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, free_udp_port};
+use lifeboat_test_support::store::TempStore;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -30,7 +32,7 @@ pub(crate) struct Stack {
     sealer: KeySealer,
     segment: uuid::Uuid,
     cancel: CancellationToken,
-    _dir: tempfile::TempDir,
+    _store: TempStore,
 }
 
 impl Stack {
@@ -42,9 +44,10 @@ impl Stack {
 
     /// As [`Stack::start`]; without Nova when `nova` is false (as a trial instance runs).
     pub(crate) async fn start_with(nova: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, segment) =
-            crate::support::store_with_hosts(dir.path(), &["compute-1", "compute-2"]).await;
+        let temp = TempStore::new().await;
+        let store = temp.store.clone();
+        let (segment, _) =
+            segment_with_hosts(&*store, &["compute-1", "compute-2"], SystemClock.now()).await;
         let nova_configured = nova;
         let nova = Arc::new(FakeCompute::with_hosts(&["compute-1", "compute-2"]));
         nova.add_server("s1", "compute-1");
@@ -100,7 +103,7 @@ impl Stack {
             sealer,
             segment,
             cancel,
-            _dir: dir,
+            _store: temp,
         }
     }
 
@@ -115,19 +118,30 @@ impl Stack {
         self.store
             .create_fence_device(
                 host.uuid,
-                NewFenceDevice {
-                    name: device.to_owned(),
+                fence_device(
+                    device,
                     level,
-                    driver: FenceDriver::Ipmi,
-                    address: Some(address.to_owned()),
-                    username: Some("admin".into()),
-                    password: Some(self.sealer.seal(&Secret::new("password")).unwrap()),
-                    options: BTreeMap::from([("cipher".to_owned(), "3".to_owned())]),
-                },
+                    FenceDriver::Ipmi,
+                    address,
+                    "password",
+                    &self.sealer,
+                    &[("cipher", "3")],
+                ),
                 SystemClock.now(),
             )
             .await
             .unwrap();
+    }
+
+    /// The `FenceHostTask` step recorded for `n`.
+    pub(crate) async fn fence_step(&self, n: &Notification) -> RecoveryStep {
+        self.store
+            .list_recovery_steps(n.notification_uuid)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == "FenceHostTask")
+            .unwrap()
     }
 
     /// Reports compute-1 down and waits for the engine to settle the notification.
@@ -224,12 +238,7 @@ async fn an_unreachable_bmc_means_no_evacuation_and_the_notification_says_why() 
         stack.nova.forced_down().is_empty(),
         "nothing after fencing may run"
     );
-    let steps = stack
-        .store
-        .list_recovery_steps(n.notification_uuid)
-        .await
-        .unwrap();
-    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    let fence = stack.fence_step(&n).await;
     assert_eq!(fence.state.as_str(), "FAILURE");
     let history = stack.store.fence_history("compute-1", 10).await.unwrap();
     assert_eq!(history.len(), 1);
@@ -254,12 +263,7 @@ async fn a_second_level_that_powers_off_lets_the_evacuation_go_ahead() {
         stack.nova.evacuations(),
         vec![("s1".to_owned(), Some("compute-2".to_owned()))]
     );
-    let steps = stack
-        .store
-        .list_recovery_steps(n.notification_uuid)
-        .await
-        .unwrap();
-    let fence = steps.iter().find(|s| s.name == "FenceHostTask").unwrap();
+    let fence = stack.fence_step(&n).await;
     assert_eq!(fence.state.as_str(), "SUCCESS");
     assert!(
         fence

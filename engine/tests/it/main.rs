@@ -13,4 +13,3 @@ mod evacuation;
 mod fencing;
 mod intent;
 mod retries;
-mod support;

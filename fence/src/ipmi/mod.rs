@@ -3,11 +3,12 @@
 //! checked for integrity (HMAC) and decrypted (AES-CBC-128) before it is believed; requests
 //! are retransmitted until answered or their deadline passes; sessions are closed after use.
 //!
-//! Layout: `crypto` (RAKP codes, keys, HMAC, AES), `wire` (byte layouts), `session` (the
-//! handshake and requests over UDP); this module has the public types and the verified power
+//! Layout: `crypto` (RAKP codes, keys, HMAC, AES), `wire` (byte layouts), `link` (the UDP
+//! socket and retransmission), `session` (the handshake and requests over the link); this module has the public types and the verified power
 //! operations built on them.
 
 mod crypto;
+mod link;
 mod session;
 pub(crate) mod wire;
 

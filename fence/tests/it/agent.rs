@@ -5,7 +5,7 @@ use std::time::Duration;
 use lifeboat_core::config::Secret;
 use lifeboat_core::fencing::{PowerAction, PowerState};
 use lifeboat_fence::agent::{AgentCall, AgentError, AgentRunner};
-use lifeboat_fence::testing::{IpmiSim, require_program};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, require_program};
 
 fn runner() -> AgentRunner {
     let program = require_program("fence_ipmilan");

@@ -7,7 +7,7 @@ use lifeboat_core::fencing::{PowerAction, PowerState};
 use lifeboat_fence::ipmi::{
     CipherChoice, CipherSuite, IpmiClient, IpmiError, IpmiTarget, Privilege, Timing, Verification,
 };
-use lifeboat_fence::testing::{IpmiSim, free_udp_port};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, free_udp_port};
 use tokio::time::Instant;
 
 pub fn target(address: &str, user: &str, password: &str) -> IpmiTarget {

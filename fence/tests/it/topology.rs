@@ -1,26 +1,24 @@
 //! Fence topologies over a real store: levels, verification, history, sealed passwords.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lifeboat_core::clock::{Clock, SystemClock};
-use lifeboat_core::config::{DatabaseUrl, Secret};
 use lifeboat_core::fencing::{CredentialSealer, FenceError, Fencer, PowerAction, PowerState};
-use lifeboat_core::model::{FenceDriver, NewFenceDevice, NewHost, NewSegment, RecoveryMethod};
+use lifeboat_core::model::FenceDriver;
 use lifeboat_core::store::Store;
-use lifeboat_core::validation::{Description, HostType, Name};
 use lifeboat_fence::ipmi::{Timing, Verification};
-use lifeboat_fence::testing::{IpmiSim, free_udp_port, require_program};
 use lifeboat_fence::{FenceSettings, KeySealer, TopologyFencer};
-use serde_json::json;
+use lifeboat_test_support::fixtures::{fence_device, segment_with_hosts};
+use lifeboat_test_support::ipmi_sim::{IpmiSim, free_udp_port, require_program};
+use lifeboat_test_support::store::TempStore;
 
 pub struct Rig {
     pub store: Arc<dyn Store>,
     pub fencer: TopologyFencer,
     pub sealer: Arc<KeySealer>,
     pub host: uuid::Uuid,
-    _dir: tempfile::TempDir,
+    _store: TempStore,
 }
 
 pub fn settings() -> FenceSettings {
@@ -43,45 +41,9 @@ pub fn settings() -> FenceSettings {
 
 impl Rig {
     pub async fn new(host: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::sqlite_from_path(&dir.path().join("f.sqlite").display().to_string());
-        let store = lifeboat_store::open(
-            &url,
-            &lifeboat_store::StoreOptions {
-                migrate: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let now = SystemClock.now();
-        let seg = store
-            .create_segment(
-                NewSegment {
-                    name: Name::parse("name", &json!("seg")).unwrap(),
-                    description: None,
-                    recovery_method: RecoveryMethod::Auto,
-                    service_type: Name::parse("service_type", &json!("COMPUTE")).unwrap(),
-                    enabled: true,
-                },
-                now,
-            )
-            .await
-            .unwrap();
-        let host = store
-            .create_host(
-                seg.uuid,
-                NewHost {
-                    name: Name::parse("name", &json!(host)).unwrap(),
-                    host_type: HostType::parse("type", &json!("COMPUTE")).unwrap(),
-                    control_attributes: Description::parse("c", &json!("SSH")).unwrap(),
-                    reserved: false,
-                    on_maintenance: false,
-                },
-                now,
-            )
-            .await
-            .unwrap();
+        let temp = TempStore::new().await;
+        let store = temp.store.clone();
+        let (_, hosts) = segment_with_hosts(&*store, &[host], SystemClock.now()).await;
         let sealer = Arc::new(KeySealer::new(&[42u8; 32]));
         let fencer = TopologyFencer::new(
             store.clone(),
@@ -93,26 +55,26 @@ impl Rig {
             store,
             fencer,
             sealer,
-            host: host.uuid,
-            _dir: dir,
+            host: hosts[0],
+            _store: temp,
         }
     }
 
     pub async fn add(&self, name: &str, level: u32, driver: &str, address: &str, password: &str) {
-        let mut options = BTreeMap::new();
-        if driver == "fence_ipmilan" {
-            options.insert("cipher".to_owned(), "3".to_owned());
-            options.insert("power_wait".to_owned(), "0".to_owned());
-        }
-        let device = NewFenceDevice {
-            name: name.to_owned(),
-            level,
-            driver: FenceDriver::parse(driver).unwrap(),
-            address: Some(address.to_owned()),
-            username: Some("admin".to_owned()),
-            password: Some(self.sealer.seal(&Secret::new(password)).unwrap()),
-            options,
+        let options: &[(&str, &str)] = if driver == "fence_ipmilan" {
+            &[("cipher", "3"), ("power_wait", "0")]
+        } else {
+            &[]
         };
+        let device = fence_device(
+            name,
+            level,
+            FenceDriver::parse(driver).unwrap(),
+            address,
+            password,
+            &*self.sealer,
+            options,
+        );
         self.fencer.check_device(&device).await.unwrap();
         self.store
             .create_fence_device(self.host, device, SystemClock.now())

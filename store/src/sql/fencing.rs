@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use lifeboat_core::fencing::{FenceAttempt, SealedSecret};
 use lifeboat_core::model::{FenceDevice, FenceDeviceUpdate, FenceRecord, NewFenceDevice};
-use lifeboat_core::store::StoreError;
+use lifeboat_core::store::{FencingStore, StoreError};
 use uuid::Uuid;
 
 use super::listing::Sql;
@@ -59,17 +59,18 @@ impl<B: Backend> SqlStore<B> {
             }
         }
     }
+}
 
-    pub(crate) async fn insert_fence_device(
+#[async_trait::async_trait]
+impl<B: Backend> FencingStore for SqlStore<B> {
+    async fn create_fence_device(
         &self,
         host: Uuid,
         new: NewFenceDevice,
         now: DateTime<Utc>,
     ) -> Result<FenceDevice, StoreError> {
         let uuid = Uuid::new_v4();
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let mut live = Sql::new("SELECT COUNT(*) AS n FROM hosts WHERE deleted = 0 AND uuid = ");
         live.bind(host);
         if Self::count(&mut tx, &live, "looking up the host").await? == 0 {
@@ -112,15 +113,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(created)
     }
 
-    pub(crate) async fn fence_devices_of_host(
-        &self,
-        host: Uuid,
-    ) -> Result<Vec<FenceDevice>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn list_fence_devices(&self, host: Uuid) -> Result<Vec<FenceDevice>, StoreError> {
+        let mut conn = self.read_conn().await?;
         let mut sql = Self::device_select();
         sql.push(" AND d.host_uuid = ")
             .bind(host)
@@ -128,29 +122,19 @@ impl<B: Backend> SqlStore<B> {
         Self::fetch(&mut conn, &sql, "listing fence devices", fence_device::<B>).await
     }
 
-    pub(crate) async fn find_fence_device(
-        &self,
-        host: Uuid,
-        device: Uuid,
-    ) -> Result<FenceDevice, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_fence_device(&self, host: Uuid, device: Uuid) -> Result<FenceDevice, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::device_in(&mut conn, host, device, false).await
     }
 
-    pub(crate) async fn change_fence_device(
+    async fn update_fence_device(
         &self,
         host: Uuid,
         device: Uuid,
         update: FenceDeviceUpdate,
         now: DateTime<Utc>,
     ) -> Result<FenceDevice, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let current = Self::device_in(&mut tx, host, device, true).await?;
         let new = update.apply(&current.spec());
         let mut sql = Sql::new("UPDATE fence_devices SET name = ");
@@ -181,16 +165,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(changed)
     }
 
-    pub(crate) async fn remove_fence_device(
-        &self,
-        host: Uuid,
-        device: Uuid,
-    ) -> Result<(), StoreError> {
-        let mut conn = self
-            .writer
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn delete_fence_device(&self, host: Uuid, device: Uuid) -> Result<(), StoreError> {
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new("DELETE FROM fence_devices WHERE uuid = ");
         sql.bind(device).push(" AND host_uuid = ").bind(host);
         match Self::execute(&mut conn, &sql, "deleting a fence device").await? {
@@ -202,15 +178,8 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    pub(crate) async fn fence_devices_named(
-        &self,
-        host: &str,
-    ) -> Result<Vec<FenceDevice>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn fence_devices_of(&self, host: &str) -> Result<Vec<FenceDevice>, StoreError> {
+        let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(&format!(
             "SELECT {FENCE_DEVICE_COLUMNS} FROM fence_devices d JOIN hosts h ON h.uuid = d.host_uuid \
              WHERE h.deleted = 0 AND h.name = "
@@ -225,16 +194,12 @@ impl<B: Backend> SqlStore<B> {
         .await
     }
 
-    pub(crate) async fn insert_fence_attempt(
+    async fn record_fence_attempt(
         &self,
         a: &FenceAttempt,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut conn = self
-            .writer
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.write_conn().await?;
         let mut sql = Sql::new(
             "INSERT INTO fence_history (host, device, level, action, succeeded, message, \
              duration_ms, started_at, created_at) VALUES (",
@@ -262,16 +227,8 @@ impl<B: Backend> SqlStore<B> {
             .map(|_| ())
     }
 
-    pub(crate) async fn fence_history_of(
-        &self,
-        host: &str,
-        limit: u32,
-    ) -> Result<Vec<FenceRecord>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn fence_history(&self, host: &str, limit: u32) -> Result<Vec<FenceRecord>, StoreError> {
+        let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(&format!(
             "SELECT {FENCE_RECORD_COLUMNS} FROM fence_history WHERE host = "
         ));

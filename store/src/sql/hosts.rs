@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use lifeboat_core::model::{Host, HostUpdate, MaintenanceReason, NewHost};
-use lifeboat_core::store::{HostFilter, ListQuery, StoreError};
+use lifeboat_core::store::{HostFilter, HostStore, ListQuery, MaintenanceChange, StoreError};
 use uuid::Uuid;
 
 use super::listing::{Filters, ListTable, Sql, list_query};
@@ -22,7 +22,64 @@ fn operators(on_maintenance: bool) -> Option<String> {
     on_maintenance.then(|| MaintenanceReason::Operator.as_str().to_owned())
 }
 
+/// The assignments of a maintenance change, decided in the statement itself so that an
+/// operator's maintenance is never taken over or ended by the engine. `maintenance_reason` is
+/// assigned last: MySQL evaluates assignments left to right with the new values.
+fn maintenance_assignments(sql: &mut Sql, change: MaintenanceChange) {
+    let recovery = MaintenanceReason::Recovery.as_str();
+    match change {
+        MaintenanceChange::Recovery(notification) => {
+            // In maintenance with no reason recorded counts as the operator's (see rows.rs).
+            let operators = |sql: &mut Sql| {
+                sql.push(" CASE WHEN on_maintenance = ")
+                    .bind(true)
+                    .push(" AND COALESCE(maintenance_reason, ")
+                    .bind(MaintenanceReason::Operator.as_str())
+                    .push(") = ")
+                    .bind(MaintenanceReason::Operator.as_str());
+            };
+            sql.push(", maintenance_notification_uuid =");
+            operators(sql);
+            sql.push(" THEN maintenance_notification_uuid ELSE ")
+                .bind(notification)
+                .push(" END, maintenance_reason =");
+            operators(sql);
+            sql.push(" THEN maintenance_reason ELSE ")
+                .bind(recovery)
+                .push(" END, on_maintenance = ")
+                .bind(true);
+        }
+        MaintenanceChange::EndRecovery => {
+            sql.push(", on_maintenance = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN ")
+                .bind(false)
+                .push(" ELSE on_maintenance END, maintenance_notification_uuid = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN NULL ELSE maintenance_notification_uuid END, maintenance_reason = CASE WHEN maintenance_reason = ")
+                .bind(recovery)
+                .push(" THEN NULL ELSE maintenance_reason END");
+        }
+    }
+}
+
 impl<B: Backend> SqlStore<B> {
+    /// Checks that live host `uuid` of live segment `segment` exists and that the segment is
+    /// not under recovery (`action` is `updated` or `deleted`), locking the host's row.
+    async fn host_changeable(
+        conn: &mut Conn<B>,
+        segment: Uuid,
+        uuid: Uuid,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        Self::segment_in(conn, segment, false).await?;
+        Self::host_in(conn, segment, uuid, true).await?;
+        if Self::notifications_in_progress(conn, segment).await? > 0 {
+            return Err(StoreError::HostInUse { uuid, action });
+        }
+        Ok(())
+    }
+
     fn host_select() -> Sql {
         Sql::new(&format!(
             "SELECT {} FROM {} WHERE h.deleted = 0",
@@ -53,17 +110,18 @@ impl<B: Backend> SqlStore<B> {
                 segment: segment.to_string(),
             })
     }
+}
 
-    pub(crate) async fn insert_host(
+#[async_trait::async_trait]
+impl<B: Backend> HostStore for SqlStore<B> {
+    async fn create_host(
         &self,
         segment: Uuid,
         new: NewHost,
         now: DateTime<Utc>,
     ) -> Result<Host, StoreError> {
         let uuid = Uuid::new_v4();
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         // Locks the segment so a concurrent delete cannot orphan the new host.
         Self::segment_in(&mut tx, segment, true).await?;
         let mut sql = Sql::new(
@@ -104,22 +162,14 @@ impl<B: Backend> SqlStore<B> {
         Ok(created)
     }
 
-    pub(crate) async fn find_host(&self, segment: Uuid, uuid: Uuid) -> Result<Host, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_host(&self, segment: Uuid, uuid: Uuid) -> Result<Host, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::segment_in(&mut conn, segment, false).await?;
         Self::host_in(&mut conn, segment, uuid, false).await
     }
 
-    pub(crate) async fn find_host_by_name(&self, name: &str) -> Result<Option<Host>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_host_by_name(&self, name: &str) -> Result<Option<Host>, StoreError> {
+        let mut conn = self.read_conn().await?;
         let mut sql = Self::host_select();
         sql.push(" AND h.name = ").bind(name);
         Ok(
@@ -130,17 +180,13 @@ impl<B: Backend> SqlStore<B> {
         )
     }
 
-    pub(crate) async fn hosts_page(
+    async fn list_hosts(
         &self,
         segment: Uuid,
         query: &ListQuery<HostFilter>,
     ) -> Result<Vec<Host>, StoreError> {
         {
-            let mut conn = self
-                .pool
-                .acquire()
-                .await
-                .map_err(db_error("acquiring a connection"))?;
+            let mut conn = self.read_conn().await?;
             Self::segment_in(&mut conn, segment, false).await?;
         }
         let f = &query.filter;
@@ -156,24 +202,15 @@ impl<B: Backend> SqlStore<B> {
         self.list(&HOSTS, sql, query.marker, host::<B>).await
     }
 
-    pub(crate) async fn change_host(
+    async fn update_host(
         &self,
         segment: Uuid,
         uuid: Uuid,
         update: HostUpdate,
         now: DateTime<Utc>,
     ) -> Result<Host, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
-        Self::segment_in(&mut tx, segment, false).await?;
-        Self::host_in(&mut tx, segment, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
-            return Err(StoreError::HostInUse {
-                uuid,
-                action: "updated",
-            });
-        }
+        let mut tx = self.begin_write().await?;
+        Self::host_changeable(&mut tx, segment, uuid, "updated").await?;
         let mut sql = Sql::new("UPDATE hosts SET updated_at = ");
         sql.bind(now);
         let taken_name = update.name.as_ref().map(|n| n.as_str().to_owned());
@@ -211,23 +248,14 @@ impl<B: Backend> SqlStore<B> {
         Ok(updated)
     }
 
-    pub(crate) async fn remove_host(
+    async fn delete_host(
         &self,
         segment: Uuid,
         uuid: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
-        Self::segment_in(&mut tx, segment, false).await?;
-        Self::host_in(&mut tx, segment, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, segment).await? > 0 {
-            return Err(StoreError::HostInUse {
-                uuid,
-                action: "deleted",
-            });
-        }
+        let mut tx = self.begin_write().await?;
+        Self::host_changeable(&mut tx, segment, uuid, "deleted").await?;
         let mut sql = Sql::new("UPDATE hosts SET deleted = id, deleted_at = ");
         sql.bind(now)
             .push(", updated_at = ")
@@ -238,5 +266,41 @@ impl<B: Backend> SqlStore<B> {
         tx.commit()
             .await
             .map_err(db_error("committing a host delete"))
+    }
+
+    async fn get_host_by_uuid(&self, uuid: Uuid) -> Result<Option<Host>, StoreError> {
+        let mut conn = self.read_conn().await?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {} FROM {} WHERE h.deleted = 0 AND h.uuid = ",
+            super::hosts::HOSTS.columns,
+            super::hosts::HOSTS.from
+        ));
+        sql.bind(uuid);
+        Ok(Self::fetch(&mut conn, &sql, "reading a host", host::<B>)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn set_host_flags(
+        &self,
+        uuid: Uuid,
+        maintenance: Option<MaintenanceChange>,
+        reserved: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE hosts SET updated_at = ");
+        sql.bind(now);
+        if let Some(change) = maintenance {
+            maintenance_assignments(&mut sql, change);
+        }
+        if let Some(r) = reserved {
+            sql.push(", reserved = ").bind(r);
+        }
+        sql.push(" WHERE deleted = 0 AND uuid = ").bind(uuid);
+        let mut conn = self.write_conn().await?;
+        Self::execute(&mut conn, &sql, "updating a host's flags")
+            .await
+            .map(|_| ())
     }
 }

@@ -1,31 +1,22 @@
 //! The store, written once over [`Backend`].
 
-mod engine;
 mod fencing;
 mod hosts;
 pub(crate) mod listing;
 mod notifications;
 pub(crate) use notifications::hex_sha256;
 mod operator;
+mod recovery;
 pub(crate) mod rows;
 mod segments;
 mod vmoves;
 
 use std::marker::PhantomData;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use lifeboat_core::fencing::FenceAttempt;
-use lifeboat_core::model::{
-    FenceDevice, FenceDeviceUpdate, FenceRecord, Host, HostUpdate, NewFenceDevice, NewHost,
-    NewNotification, NewSegment, Notification, NotificationStatus, RecoveryStep, Segment,
-    SegmentUpdate, VMove,
-};
-use lifeboat_core::store::{
-    Claim, Completion, HostFilter, ListQuery, MaintenanceChange, NewVMove, NotificationFilter,
-    OperatorRequest, SegmentFilter, Store, StoreError, VMoveFilter, VMoveUpdate,
-};
+use lifeboat_core::model::NotificationStatus;
+use lifeboat_core::store::{StoreError, StoreHealth};
 use sqlx::Pool;
+use sqlx::pool::PoolConnection;
 use uuid::Uuid;
 
 use crate::backend::{Backend, Conn, DbRow};
@@ -68,6 +59,31 @@ impl<B: Backend> SqlStore<B> {
             writer,
             backend: PhantomData,
         }
+    }
+
+    /// A connection for reads.
+    pub(crate) async fn read_conn(&self) -> Result<PoolConnection<B::Db>, StoreError> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(db_error("acquiring a connection"))
+    }
+
+    /// A connection for writes outside a transaction.
+    pub(crate) async fn write_conn(&self) -> Result<PoolConnection<B::Db>, StoreError> {
+        self.writer
+            .acquire()
+            .await
+            .map_err(db_error("acquiring a connection"))
+    }
+
+    /// A write transaction.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, B::Db>, StoreError> {
+        B::begin_write(&self.writer)
+            .await
+            .map_err(db_error("starting a transaction"))
     }
 
     /// Runs `sql` on `conn` and maps every row with `map`.
@@ -117,11 +133,7 @@ impl<B: Backend> SqlStore<B> {
         marker: Option<i64>,
         map: fn(&DbRow<B>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.read_conn().await?;
         if let Some(marker) = marker {
             let exists = Self::count(
                 &mut conn,
@@ -158,13 +170,9 @@ impl<B: Backend> SqlStore<B> {
 }
 
 #[async_trait::async_trait]
-impl<B: Backend> Store for SqlStore<B> {
+impl<B: Backend> StoreHealth for SqlStore<B> {
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.read_conn().await?;
         Self::count(
             &mut conn,
             &Sql::new("SELECT COUNT(*) AS n FROM failover_segments WHERE id = 0"),
@@ -175,270 +183,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn check_writable(&self) -> Result<(), StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         B::execute(&mut tx, B::WRITE_PROBE, &[])
             .await
             .map_err(db_error("probing a write"))?;
         tx.commit()
             .await
             .map_err(db_error("committing a write probe"))
-    }
-
-    async fn create_segment(
-        &self,
-        new: NewSegment,
-        now: DateTime<Utc>,
-    ) -> Result<Segment, StoreError> {
-        self.insert_segment(new, now).await
-    }
-
-    async fn get_segment(&self, uuid: Uuid) -> Result<Segment, StoreError> {
-        self.find_segment(uuid).await
-    }
-
-    async fn list_segments(
-        &self,
-        query: &ListQuery<SegmentFilter>,
-    ) -> Result<Vec<Segment>, StoreError> {
-        self.segments_page(query).await
-    }
-
-    async fn update_segment(
-        &self,
-        uuid: Uuid,
-        update: SegmentUpdate,
-        now: DateTime<Utc>,
-    ) -> Result<Segment, StoreError> {
-        self.change_segment(uuid, update, now).await
-    }
-
-    async fn delete_segment(&self, uuid: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.remove_segment(uuid, now).await
-    }
-
-    async fn create_host(
-        &self,
-        segment: Uuid,
-        new: NewHost,
-        now: DateTime<Utc>,
-    ) -> Result<Host, StoreError> {
-        self.insert_host(segment, new, now).await
-    }
-
-    async fn get_host(&self, segment: Uuid, host: Uuid) -> Result<Host, StoreError> {
-        self.find_host(segment, host).await
-    }
-
-    async fn get_host_by_name(&self, name: &str) -> Result<Option<Host>, StoreError> {
-        self.find_host_by_name(name).await
-    }
-
-    async fn list_hosts(
-        &self,
-        segment: Uuid,
-        query: &ListQuery<HostFilter>,
-    ) -> Result<Vec<Host>, StoreError> {
-        self.hosts_page(segment, query).await
-    }
-
-    async fn update_host(
-        &self,
-        segment: Uuid,
-        host: Uuid,
-        update: HostUpdate,
-        now: DateTime<Utc>,
-    ) -> Result<Host, StoreError> {
-        self.change_host(segment, host, update, now).await
-    }
-
-    async fn delete_host(
-        &self,
-        segment: Uuid,
-        host: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.remove_host(segment, host, now).await
-    }
-
-    async fn create_notification(
-        &self,
-        new: NewNotification,
-        duplicate_window: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<Notification, StoreError> {
-        self.insert_notification(new, duplicate_window, now).await
-    }
-
-    async fn get_notification(&self, uuid: Uuid) -> Result<Notification, StoreError> {
-        self.find_notification(uuid).await
-    }
-
-    async fn list_notifications(
-        &self,
-        query: &ListQuery<NotificationFilter>,
-    ) -> Result<Vec<Notification>, StoreError> {
-        self.notifications_page(query).await
-    }
-
-    async fn create_vmoves(
-        &self,
-        moves: Vec<NewVMove>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<VMove>, StoreError> {
-        self.insert_vmoves(moves, now).await
-    }
-
-    async fn get_vmove(&self, notification: Uuid, vmove: Uuid) -> Result<VMove, StoreError> {
-        self.find_vmove(notification, vmove).await
-    }
-
-    async fn list_vmoves(
-        &self,
-        notification: Uuid,
-        query: &ListQuery<VMoveFilter>,
-    ) -> Result<Vec<VMove>, StoreError> {
-        self.vmoves_page(notification, query).await
-    }
-
-    async fn list_recovery_steps(
-        &self,
-        notification: Uuid,
-    ) -> Result<Vec<RecoveryStep>, StoreError> {
-        self.steps_of(notification).await
-    }
-
-    async fn claim_notification(
-        &self,
-        engine: &str,
-        lease: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Claim>, StoreError> {
-        self.claim(engine, lease, now).await
-    }
-
-    async fn renew_claim(
-        &self,
-        notification: Uuid,
-        engine: &str,
-        lease: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.renew(notification, engine, lease, now).await
-    }
-
-    async fn cancel_requested(&self, notification: Uuid) -> Result<bool, StoreError> {
-        self.is_cancel_requested(notification).await
-    }
-
-    async fn complete_notification(
-        &self,
-        notification: Uuid,
-        engine: &str,
-        completion: Completion,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        self.complete(notification, engine, completion, now).await
-    }
-
-    async fn record_step(&self, step: &RecoveryStep, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.upsert_step(step, now).await
-    }
-
-    async fn ensure_vmoves(
-        &self,
-        moves: Vec<NewVMove>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<VMove>, StoreError> {
-        self.ensure_moves(moves, now).await
-    }
-
-    async fn update_vmove(
-        &self,
-        vmove: Uuid,
-        update: VMoveUpdate,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.change_vmove(vmove, update, now).await
-    }
-
-    async fn get_host_by_uuid(&self, host: Uuid) -> Result<Option<Host>, StoreError> {
-        self.host_by_uuid(host).await
-    }
-
-    async fn set_host_flags(
-        &self,
-        host: Uuid,
-        maintenance: Option<MaintenanceChange>,
-        reserved: Option<bool>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.change_host_flags(host, maintenance, reserved, now)
-            .await
-    }
-
-    async fn failed_hosts_since(
-        &self,
-        segment: Uuid,
-        since: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.count_failed_hosts(segment, since).await
-    }
-
-    async fn request(
-        &self,
-        notification: Uuid,
-        request: OperatorRequest,
-        now: DateTime<Utc>,
-    ) -> Result<Notification, StoreError> {
-        self.operator_request(notification, request, now).await
-    }
-
-    async fn create_fence_device(
-        &self,
-        host: Uuid,
-        new: NewFenceDevice,
-        now: DateTime<Utc>,
-    ) -> Result<FenceDevice, StoreError> {
-        self.insert_fence_device(host, new, now).await
-    }
-
-    async fn list_fence_devices(&self, host: Uuid) -> Result<Vec<FenceDevice>, StoreError> {
-        self.fence_devices_of_host(host).await
-    }
-
-    async fn get_fence_device(&self, host: Uuid, device: Uuid) -> Result<FenceDevice, StoreError> {
-        self.find_fence_device(host, device).await
-    }
-
-    async fn update_fence_device(
-        &self,
-        host: Uuid,
-        device: Uuid,
-        update: FenceDeviceUpdate,
-        now: DateTime<Utc>,
-    ) -> Result<FenceDevice, StoreError> {
-        self.change_fence_device(host, device, update, now).await
-    }
-
-    async fn delete_fence_device(&self, host: Uuid, device: Uuid) -> Result<(), StoreError> {
-        self.remove_fence_device(host, device).await
-    }
-
-    async fn fence_devices_of(&self, host: &str) -> Result<Vec<FenceDevice>, StoreError> {
-        self.fence_devices_named(host).await
-    }
-
-    async fn record_fence_attempt(
-        &self,
-        attempt: &FenceAttempt,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.insert_fence_attempt(attempt, now).await
-    }
-
-    async fn fence_history(&self, host: &str, limit: u32) -> Result<Vec<FenceRecord>, StoreError> {
-        self.fence_history_of(host, limit).await
     }
 }

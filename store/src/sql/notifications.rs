@@ -5,7 +5,9 @@ use lifeboat_core::model::{
     HostEvent, MaintenanceReason, NewNotification, Notification, NotificationStatus,
     NotificationType,
 };
-use lifeboat_core::store::{ListQuery, NotificationFilter, StoreError};
+use lifeboat_core::store::{
+    ListQuery, NotificationFilter, NotificationStore, OperatorRequest, StoreError,
+};
 use uuid::Uuid;
 
 use super::listing::{Filters, ListTable, Sql, list_query};
@@ -69,21 +71,48 @@ impl<B: Backend> SqlStore<B> {
             .ok_or_else(|| StoreError::NotificationNotFound(uuid.to_string()))
     }
 
+    /// Why the conditional insert inserted nothing: no such host, maintenance, or a duplicate.
+    async fn why_not_recorded(conn: &mut Conn<B>, new: NewNotification) -> StoreError {
+        let mut lookup = Sql::new(
+            "SELECT on_maintenance, maintenance_reason FROM hosts WHERE deleted = 0 AND name = ",
+        );
+        lookup.bind(new.hostname.as_str());
+        let host =
+            match Self::fetch(conn, &lookup, "reading the source host", source_host::<B>).await {
+                Ok(rows) => rows.into_iter().next(),
+                Err(e) => return e,
+            };
+        match host {
+            None => StoreError::HostNameUnknown(new.hostname.into_inner()),
+            Some(h) if h.on_maintenance && !(h.recovery_maintenance && is_started(&new)) => {
+                StoreError::HostOnMaintenance {
+                    host: new.hostname.into_inner(),
+                    notification_type: new.notification_type,
+                }
+            }
+            Some(_) => StoreError::DuplicateNotification {
+                host: new.hostname.into_inner(),
+                notification_type: new.notification_type,
+            },
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> NotificationStore for SqlStore<B> {
     /// Records a notification. The common case is one statement: an `INSERT … SELECT` that
     /// inserts only if the host exists, is not under maintenance and has no equal report in the
     /// window. On PostgreSQL and MySQL the host's row is locked first, so two API workers
     /// receiving the same report serialise there and the second sees the first's row; SQLite
     /// admits one writer at a time anyway. No sleeps, no external lock service. When nothing is
     /// inserted, a follow-up query says why.
-    pub(crate) async fn insert_notification(
+    async fn create_notification(
         &self,
         new: NewNotification,
         duplicate_window: Duration,
         now: DateTime<Utc>,
     ) -> Result<Notification, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         if !B::LOCK_ROWS.is_empty() {
             let mut lock = Sql::new("SELECT id FROM hosts WHERE deleted = 0 AND name = ");
             lock.bind(new.hostname.as_str()).push(B::LOCK_ROWS);
@@ -164,42 +193,12 @@ impl<B: Backend> SqlStore<B> {
         Ok(created)
     }
 
-    /// Why the conditional insert inserted nothing: no such host, maintenance, or a duplicate.
-    async fn why_not_recorded(conn: &mut Conn<B>, new: NewNotification) -> StoreError {
-        let mut lookup = Sql::new(
-            "SELECT on_maintenance, maintenance_reason FROM hosts WHERE deleted = 0 AND name = ",
-        );
-        lookup.bind(new.hostname.as_str());
-        let host =
-            match Self::fetch(conn, &lookup, "reading the source host", source_host::<B>).await {
-                Ok(rows) => rows.into_iter().next(),
-                Err(e) => return e,
-            };
-        match host {
-            None => StoreError::HostNameUnknown(new.hostname.into_inner()),
-            Some(h) if h.on_maintenance && !(h.recovery_maintenance && is_started(&new)) => {
-                StoreError::HostOnMaintenance {
-                    host: new.hostname.into_inner(),
-                    notification_type: new.notification_type,
-                }
-            }
-            Some(_) => StoreError::DuplicateNotification {
-                host: new.hostname.into_inner(),
-                notification_type: new.notification_type,
-            },
-        }
-    }
-
-    pub(crate) async fn find_notification(&self, uuid: Uuid) -> Result<Notification, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_notification(&self, uuid: Uuid) -> Result<Notification, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::notification_in(&mut conn, uuid).await
     }
 
-    pub(crate) async fn notifications_page(
+    async fn list_notifications(
         &self,
         query: &ListQuery<NotificationFilter>,
     ) -> Result<Vec<Notification>, StoreError> {
@@ -220,5 +219,50 @@ impl<B: Backend> SqlStore<B> {
         );
         self.list(&NOTIFICATIONS, sql, query.marker, notification::<B>)
             .await
+    }
+
+    async fn request(
+        &self,
+        uuid: Uuid,
+        request: OperatorRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Notification, StoreError> {
+        if request == OperatorRequest::Cancel {
+            return self.cancel(uuid, now).await;
+        }
+        let current = self.get_notification(uuid).await?;
+        let mut sql = Sql::new("UPDATE notifications SET updated_at = ");
+        sql.bind(now)
+            .push(", status = ")
+            .bind(NotificationStatus::New.as_str())
+            .push(", next_attempt_at = NULL, cancel_requested = ")
+            .bind(false)
+            .push(", message = NULL");
+        if !matches!(
+            current.status,
+            NotificationStatus::Error | NotificationStatus::Failed
+        ) {
+            return Err(StoreError::NotificationState {
+                uuid,
+                status: current.status,
+                reason: "only a notification in error or failed can be retried",
+            });
+        }
+        sql.push(" WHERE notification_uuid = ")
+            .bind(uuid)
+            .push(" AND status = ")
+            .bind(current.status.as_str());
+        let mut conn = self.write_conn().await?;
+        if Self::execute(&mut conn, &sql, "applying an operator request").await? != 1 {
+            // The status changed under us; report what it is now.
+            let now_status = self.get_notification(uuid).await?.status;
+            return Err(StoreError::NotificationState {
+                uuid,
+                status: now_status,
+                reason: "its status changed while the request was applied; try again",
+            });
+        }
+        drop(conn);
+        self.get_notification(uuid).await
     }
 }

@@ -11,8 +11,8 @@ use lifeboat_core::model::{
 use lifeboat_core::store::StoreError;
 use uuid::Uuid;
 
-use super::engine::{step_details, step_insert, with_attempts};
 use super::listing::Sql;
+use super::recovery::{step_details, step_insert, with_attempts};
 use super::rows::{NOTIFICATION_COLUMNS, RowReader};
 use super::{SqlStore, db_error};
 use crate::backend::{Backend, Conn, DbRow};
@@ -39,9 +39,7 @@ impl<B: Backend> SqlStore<B> {
         uuid: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Notification, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         // The row lock keeps an engine from claiming the notification while it is cancelled.
         let mut read = Sql::new(&format!(
             "SELECT {NOTIFICATION_COLUMNS}, n.attempts AS n_attempts FROM notifications n \

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use lifeboat_core::model::{NewSegment, Segment, SegmentUpdate};
-use lifeboat_core::store::{ListQuery, SegmentFilter, StoreError};
+use lifeboat_core::store::{ListQuery, SegmentFilter, SegmentStore, StoreError};
 use uuid::Uuid;
 
 use super::listing::{Filters, ListTable, Sql, list_query};
@@ -18,6 +18,20 @@ pub(crate) const SEGMENTS: ListTable = ListTable {
 };
 
 impl<B: Backend> SqlStore<B> {
+    /// Checks that live segment `uuid` exists and is not under recovery (`action` is
+    /// `updated` or `deleted`), locking its row.
+    async fn segment_changeable(
+        conn: &mut Conn<B>,
+        uuid: Uuid,
+        action: &'static str,
+    ) -> Result<(), StoreError> {
+        Self::segment_in(conn, uuid, true).await?;
+        if Self::notifications_in_progress(conn, uuid).await? > 0 {
+            return Err(StoreError::SegmentInUse { uuid, action });
+        }
+        Ok(())
+    }
+
     /// The live segment `uuid`, locked for the rest of the transaction when `lock`.
     pub(crate) async fn segment_in(
         conn: &mut Conn<B>,
@@ -37,18 +51,17 @@ impl<B: Backend> SqlStore<B> {
             .next()
             .ok_or_else(|| StoreError::SegmentNotFound(uuid.to_string()))
     }
+}
 
-    pub(crate) async fn insert_segment(
+#[async_trait::async_trait]
+impl<B: Backend> SegmentStore for SqlStore<B> {
+    async fn create_segment(
         &self,
         new: NewSegment,
         now: DateTime<Utc>,
     ) -> Result<Segment, StoreError> {
         let uuid = Uuid::new_v4();
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+        let mut conn = self.read_conn().await?;
         let mut sql = Sql::new(
             "INSERT INTO failover_segments (uuid, name, service_type, description, recovery_method, \
              enabled, created_at, deleted) VALUES (",
@@ -79,16 +92,12 @@ impl<B: Backend> SqlStore<B> {
         Self::segment_in(&mut conn, uuid, false).await
     }
 
-    pub(crate) async fn find_segment(&self, uuid: Uuid) -> Result<Segment, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_segment(&self, uuid: Uuid) -> Result<Segment, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::segment_in(&mut conn, uuid, false).await
     }
 
-    pub(crate) async fn segments_page(
+    async fn list_segments(
         &self,
         query: &ListQuery<SegmentFilter>,
     ) -> Result<Vec<Segment>, StoreError> {
@@ -101,22 +110,14 @@ impl<B: Backend> SqlStore<B> {
         self.list(&SEGMENTS, sql, query.marker, segment::<B>).await
     }
 
-    pub(crate) async fn change_segment(
+    async fn update_segment(
         &self,
         uuid: Uuid,
         update: SegmentUpdate,
         now: DateTime<Utc>,
     ) -> Result<Segment, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
-        Self::segment_in(&mut tx, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
-            return Err(StoreError::SegmentInUse {
-                uuid,
-                action: "updated",
-            });
-        }
+        let mut tx = self.begin_write().await?;
+        Self::segment_changeable(&mut tx, uuid, "updated").await?;
         let mut sql = Sql::new("UPDATE failover_segments SET updated_at = ");
         sql.bind(now);
         let taken_name = update.name.as_ref().map(|n| n.as_str().to_owned());
@@ -151,21 +152,9 @@ impl<B: Backend> SqlStore<B> {
         Ok(updated)
     }
 
-    pub(crate) async fn remove_segment(
-        &self,
-        uuid: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
-        Self::segment_in(&mut tx, uuid, true).await?;
-        if Self::notifications_in_progress(&mut tx, uuid).await? > 0 {
-            return Err(StoreError::SegmentInUse {
-                uuid,
-                action: "deleted",
-            });
-        }
+    async fn delete_segment(&self, uuid: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        Self::segment_changeable(&mut tx, uuid, "deleted").await?;
         let mut hosts = Sql::new("UPDATE hosts SET deleted = id, deleted_at = ");
         hosts
             .bind(now)

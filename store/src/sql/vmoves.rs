@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
-use lifeboat_core::model::{RecoveryStep, VMove};
-use lifeboat_core::store::{ListQuery, NewVMove, StoreError, VMoveFilter};
+use lifeboat_core::model::VMove;
+use lifeboat_core::store::{ListQuery, NewVMove, StoreError, VMoveFilter, VMoveStore, VMoveUpdate};
 use uuid::Uuid;
 
 use super::listing::{Filters, ListTable, Sql, list_query};
-use super::rows::{STEP_COLUMNS, VMOVE_COLUMNS, recovery_step, vmove};
-use super::{SqlStore, db_error};
+use super::rows::{VMOVE_COLUMNS, vmove};
+use super::{SqlStore, db_error, is_unique_violation};
 use crate::backend::{Backend, Conn};
 
 pub(crate) const VMOVES: ListTable = ListTable {
@@ -17,7 +17,41 @@ pub(crate) const VMOVES: ListTable = ListTable {
     nullable_time: &["start_time", "end_time", "updated_at", "deleted_at"],
 };
 
+/// The `INSERT` of a new vmove `uuid`.
+fn vmove_insert(m: NewVMove, uuid: Uuid, now: DateTime<Utc>) -> Sql {
+    let mut sql = Sql::new(
+        "INSERT INTO vmoves (uuid, notification_uuid, instance_uuid, instance_name, source_host, \
+         type, status, created_at, deleted) VALUES (",
+    );
+    sql.bind(uuid)
+        .push(", ")
+        .bind(m.notification_uuid)
+        .push(", ")
+        .bind(m.instance_uuid)
+        .push(", ")
+        .bind(m.instance_name)
+        .push(", ")
+        .bind(m.source_host)
+        .push(", ")
+        .bind(m.vmove_type.as_str())
+        .push(", ")
+        .bind(m.status.as_str())
+        .push(", ")
+        .bind(now)
+        .push(", 0)");
+    sql
+}
+
 impl<B: Backend> SqlStore<B> {
+    async fn moves_of(conn: &mut Conn<B>, notification: Uuid) -> Result<Vec<VMove>, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {} FROM vmoves v WHERE v.deleted = 0 AND v.notification_uuid = ",
+            super::rows::VMOVE_COLUMNS
+        ));
+        sql.bind(notification).push(" ORDER BY v.id");
+        Self::fetch(conn, &sql, "reading vmoves", vmove::<B>).await
+    }
+
     async fn vmove_in(
         conn: &mut Conn<B>,
         notification: Uuid,
@@ -38,59 +72,34 @@ impl<B: Backend> SqlStore<B> {
                 notification: notification.to_string(),
             })
     }
+}
 
-    pub(crate) async fn insert_vmoves(
+#[async_trait::async_trait]
+impl<B: Backend> VMoveStore for SqlStore<B> {
+    async fn create_vmoves(
         &self,
         moves: Vec<NewVMove>,
         now: DateTime<Utc>,
     ) -> Result<Vec<VMove>, StoreError> {
-        let mut tx = B::begin_write(&self.writer)
-            .await
-            .map_err(db_error("starting a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let mut created = Vec::with_capacity(moves.len());
         for m in moves {
             let uuid = Uuid::new_v4();
-            let mut sql = Sql::new(
-                "INSERT INTO vmoves (uuid, notification_uuid, instance_uuid, instance_name, source_host, \
-                 type, status, created_at, deleted) VALUES (",
-            );
-            sql.bind(uuid)
-                .push(", ")
-                .bind(m.notification_uuid)
-                .push(", ")
-                .bind(m.instance_uuid)
-                .push(", ")
-                .bind(m.instance_name)
-                .push(", ")
-                .bind(m.source_host)
-                .push(", ")
-                .bind(m.vmove_type.as_str())
-                .push(", ")
-                .bind(m.status.as_str())
-                .push(", ")
-                .bind(now)
-                .push(", 0)");
+            let notification = m.notification_uuid;
+            let sql = vmove_insert(m, uuid, now);
             Self::execute(&mut tx, &sql, "inserting a vmove").await?;
-            created.push(Self::vmove_in(&mut tx, m.notification_uuid, uuid).await?);
+            created.push(Self::vmove_in(&mut tx, notification, uuid).await?);
         }
         tx.commit().await.map_err(db_error("committing vmoves"))?;
         Ok(created)
     }
 
-    pub(crate) async fn find_vmove(
-        &self,
-        notification: Uuid,
-        uuid: Uuid,
-    ) -> Result<VMove, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db_error("acquiring a connection"))?;
+    async fn get_vmove(&self, notification: Uuid, uuid: Uuid) -> Result<VMove, StoreError> {
+        let mut conn = self.read_conn().await?;
         Self::vmove_in(&mut conn, notification, uuid).await
     }
 
-    pub(crate) async fn vmoves_page(
+    async fn list_vmoves(
         &self,
         notification: Uuid,
         query: &ListQuery<VMoveFilter>,
@@ -104,25 +113,54 @@ impl<B: Backend> SqlStore<B> {
         self.list(&VMOVES, sql, query.marker, vmove::<B>).await
     }
 
-    pub(crate) async fn steps_of(
+    async fn ensure_vmoves(
         &self,
-        notification: Uuid,
-    ) -> Result<Vec<RecoveryStep>, StoreError> {
-        let mut conn = self
-            .pool
-            .acquire()
+        moves: Vec<NewVMove>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<VMove>, StoreError> {
+        let Some(notification) = moves.first().map(|m| m.notification_uuid) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.write_conn().await?;
+        for m in moves {
+            let sql = vmove_insert(m, Uuid::new_v4(), now);
+            // An instance recorded by an earlier (crashed) run keeps its vmove.
+            match B::execute(&mut conn, &sql.text, &sql.args).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {}
+                Err(e) => return Err(db_error("recording a vmove")(e)),
+            }
+        }
+        Self::moves_of(&mut conn, notification).await
+    }
+
+    async fn update_vmove(
+        &self,
+        uuid: Uuid,
+        u: VMoveUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut sql = Sql::new("UPDATE vmoves SET updated_at = ");
+        sql.bind(now);
+        if let Some(status) = u.status {
+            sql.push(", status = ").bind(status.as_str());
+        }
+        if let Some(dest) = u.dest_host {
+            sql.push(", dest_host = ").bind(dest);
+        }
+        if let Some(start) = u.start_time {
+            sql.push(", start_time = ").bind(start);
+        }
+        if let Some(end) = u.end_time {
+            sql.push(", end_time = ").bind(end);
+        }
+        if let Some(message) = u.message {
+            sql.push(", message = ").bind(message);
+        }
+        sql.push(" WHERE uuid = ").bind(uuid);
+        let mut conn = self.write_conn().await?;
+        Self::execute(&mut conn, &sql, "updating a vmove")
             .await
-            .map_err(db_error("acquiring a connection"))?;
-        let mut sql = Sql::new(&format!(
-            "SELECT {STEP_COLUMNS} FROM recovery_steps WHERE notification_uuid = "
-        ));
-        sql.bind(notification).push(" ORDER BY attempt, seq");
-        Self::fetch(
-            &mut conn,
-            &sql,
-            "reading recovery steps",
-            recovery_step::<B>,
-        )
-        .await
+            .map(|_| ())
     }
 }

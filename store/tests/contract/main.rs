@@ -17,25 +17,21 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use lifeboat_core::model::{
-    HostUpdate, NewHost, NewNotification, NewSegment, NotificationStatus, NotificationType,
-    Payload, ProgressDetail, RecoveryMethod, RecoveryStep, SegmentUpdate, StepState, VMoveStatus,
-    VMoveType,
+    HostUpdate, NewNotification, NewSegment, NotificationStatus, NotificationType, Payload,
+    ProgressDetail, RecoveryMethod, RecoveryStep, SegmentUpdate, StepState, VMoveStatus, VMoveType,
 };
 use lifeboat_core::store::{
     Completion, HostFilter, ListQuery, MaintenanceChange, NewVMove, NotificationFilter,
     OperatorRequest, SegmentFilter, Sort, SortDir, Store, StoreError, VMoveFilter, VMoveUpdate,
 };
-use lifeboat_core::validation::{Description, HostType, Hostname, Name};
+use lifeboat_core::validation::{Description, HostType, Hostname};
+use lifeboat_test_support::fixtures::{name, new_host};
 use serde_json::json;
 
 const WINDOW: Duration = Duration::from_secs(180);
 
 fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
-}
-
-fn name(s: &str) -> Name {
-    Name::parse("name", &json!(s)).unwrap()
 }
 
 fn new_segment(n: &str, method: RecoveryMethod, service_type: &str, enabled: bool) -> NewSegment {
@@ -45,16 +41,6 @@ fn new_segment(n: &str, method: RecoveryMethod, service_type: &str, enabled: boo
         recovery_method: method,
         service_type: name(service_type),
         enabled,
-    }
-}
-
-fn new_host(n: &str) -> NewHost {
-    NewHost {
-        name: name(n),
-        host_type: HostType::parse("type", &json!("COMPUTE")).unwrap(),
-        control_attributes: Description::parse("control_attributes", &json!("SSH")).unwrap(),
-        reserved: false,
-        on_maintenance: false,
     }
 }
 

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lifeboat_core::clock::{Clock, SystemClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -69,10 +68,7 @@ impl Api {
     /// Reports a stopped process of a new name; the answer, and the id when accepted.
     pub async fn report(&self) -> Outcome {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let generated = SystemClock
-            .now()
-            .format("%Y-%m-%dT%H:%M:%S%.6f")
-            .to_string();
+        let generated = crate::support::generated_now();
         let (status, body) = self
             .call(
                 self.http

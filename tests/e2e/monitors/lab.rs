@@ -8,7 +8,6 @@ use std::process::Command as StdCommand;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lifeboat_core::config::DatabaseUrl;
 use lifeboat_core::store::Store;
 use tokio::process::{Child, Command};
 
@@ -424,12 +423,10 @@ pub async fn serve_in_with(
             .arg(&conf),
         &log,
     );
-    let db_url = DatabaseUrl::sqlite_from_path(&db.display().to_string());
     // The API listens inside the namespace; its database file says when it is ready.
     for _ in 0..200 {
         if db.exists()
-            && let Ok(s) =
-                lifeboat_store::open(&db_url, &lifeboat_store::StoreOptions::default()).await
+            && let Ok(s) = lifeboat_test_support::store::try_open_sqlite(&db, false).await
             && s.ping().await.is_ok()
             && std::fs::read_to_string(&log)
                 .unwrap_or_default()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lifeboat_core::model::Notification;
 use lifeboat_core::store::Store;
-use lifeboat_fence::testing::IpmiSim;
+use lifeboat_test_support::ipmi_sim::IpmiSim;
 use tokio::time::Instant;
 
 use super::lab::Lab;

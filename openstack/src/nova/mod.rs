@@ -4,19 +4,22 @@
 //! can bypass the scheduler's checks of the target. Migration listings use 2.59 (paging and
 //! `changes-since`).
 
-use std::collections::BTreeMap;
+mod bodies;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use lifeboat_core::compute::{
     Aggregate, Compute, ComputeError, ComputeService, EvacuationMigration, Hypervisor, Server,
-    TaskState, VmState,
+    VmState,
 };
 use lifeboat_core::config::Secret;
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::keystone::KeystoneSession;
+use bodies::{
+    MigrationBody, ServerBody, ServiceBody, decode, fault_message, next_marker, nova_time,
+    query_escape,
+};
 
 /// The microversion of most calls.
 pub const NOVA_MICROVERSION: &str = "2.53";
@@ -57,141 +60,6 @@ pub enum NovaAuth {
 pub struct NovaClient {
     http: reqwest::Client,
     auth: NovaAuth,
-}
-
-#[derive(Deserialize)]
-struct ServiceBody {
-    id: Value,
-    host: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    disabled_reason: Option<String>,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    forced_down: bool,
-}
-
-impl From<ServiceBody> for ComputeService {
-    fn from(s: ServiceBody) -> Self {
-        Self {
-            id: match s.id {
-                Value::String(text) => text,
-                other => other.to_string(),
-            },
-            host: s.host,
-            status: s.status,
-            disabled_reason: s.disabled_reason,
-            state: s.state,
-            forced_down: s.forced_down,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct ServerBody {
-    id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    status: String,
-    #[serde(rename = "OS-EXT-STS:vm_state", default)]
-    vm_state: Option<String>,
-    #[serde(rename = "OS-EXT-STS:task_state", default)]
-    task_state: Option<String>,
-    #[serde(rename = "OS-EXT-SRV-ATTR:host", default)]
-    host: Option<String>,
-    #[serde(default)]
-    locked: bool,
-    #[serde(default)]
-    metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    flavor: Value,
-}
-
-impl From<ServerBody> for Server {
-    fn from(s: ServerBody) -> Self {
-        Self {
-            id: s.id,
-            name: s.name,
-            status: s.status,
-            vm_state: VmState::from(s.vm_state.as_deref().unwrap_or_default()),
-            task_state: s.task_state.as_deref().map(TaskState::from),
-            host: s.host,
-            locked: s.locked,
-            metadata: s.metadata,
-            vcpus: s.flavor.get("vcpus").and_then(Value::as_u64),
-            ram_mb: s.flavor.get("ram").and_then(Value::as_u64),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct MigrationBody {
-    id: u64,
-    #[serde(default)]
-    instance_uuid: Option<String>,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    source_compute: Option<String>,
-    #[serde(default)]
-    dest_compute: Option<String>,
-    #[serde(default)]
-    migration_type: Option<String>,
-    #[serde(default)]
-    updated_at: Option<String>,
-}
-
-/// Nova writes times as `2026-12-01T15:41:22.000000` (UTC, no zone) or with a zone.
-fn nova_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-}
-
-/// The `marker` of a `migrations_links` next link, if there is one.
-fn next_marker(body: &Value) -> Option<String> {
-    body["migrations_links"]
-        .as_array()?
-        .iter()
-        .find(|l| l["rel"] == "next")?["href"]
-        .as_str()?
-        .split_once('?')?
-        .1
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("marker="))
-        .map(str::to_owned)
-}
-
-/// Nova's fault body is `{"<name>": {"message": ...}}`.
-fn fault_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.as_object()
-                .and_then(|o| o.values().next())
-                .and_then(|f| f["message"].as_str().map(str::to_owned))
-        })
-        .unwrap_or_else(|| body.chars().take(200).collect())
-}
-
-fn query_escape(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-fn decode<T: serde::de::DeserializeOwned>(action: &str, value: Value) -> Result<T, ComputeError> {
-    serde_json::from_value(value).map_err(|e| ComputeError::Refused {
-        action: action.to_owned(),
-        status: 200,
-        message: format!("unreadable answer: {e}"),
-    })
 }
 
 impl NovaClient {
@@ -378,6 +246,30 @@ impl NovaClient {
         .await
         .map(|_| ())
     }
+
+    /// An aggregate action; the answer `done` (the change was already made) counts as success.
+    async fn aggregate_action(
+        &self,
+        action: &str,
+        aggregate_id: &str,
+        body: Value,
+        done: u16,
+    ) -> Result<(), ComputeError> {
+        match self
+            .call(
+                action,
+                Method::POST,
+                &format!("/os-aggregates/{aggregate_id}/action"),
+                NOVA_MICROVERSION,
+                Some(&body),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(ComputeError::Refused { status, .. }) if status == done => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -542,20 +434,14 @@ impl Compute for NovaClient {
         host: &str,
     ) -> Result<(), ComputeError> {
         let action = format!("adding host {host} to aggregate {aggregate_id}");
-        let body = json!({"add_host": {"host": host}});
-        match self
-            .call(
-                &action,
-                Method::POST,
-                &format!("/os-aggregates/{aggregate_id}/action"),
-                NOVA_MICROVERSION,
-                Some(&body),
-            )
-            .await
-        {
-            Ok(_) | Err(ComputeError::Refused { status: 409, .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // 409: already a member.
+        self.aggregate_action(
+            &action,
+            aggregate_id,
+            json!({"add_host": {"host": host}}),
+            409,
+        )
+        .await
     }
 
     async fn remove_host_from_aggregate(
@@ -564,20 +450,14 @@ impl Compute for NovaClient {
         host: &str,
     ) -> Result<(), ComputeError> {
         let action = format!("removing host {host} from aggregate {aggregate_id}");
-        let body = json!({"remove_host": {"host": host}});
-        match self
-            .call(
-                &action,
-                Method::POST,
-                &format!("/os-aggregates/{aggregate_id}/action"),
-                NOVA_MICROVERSION,
-                Some(&body),
-            )
-            .await
-        {
-            Ok(_) | Err(ComputeError::Refused { status: 404, .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        // 404: not a member.
+        self.aggregate_action(
+            &action,
+            aggregate_id,
+            json!({"remove_host": {"host": host}}),
+            404,
+        )
+        .await
     }
 
     async fn evacuation_migrations(
@@ -655,121 +535,4 @@ impl Compute for NovaClient {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    use super::*;
-
-    /// Reads one request's head.
-    async fn read_head(conn: &mut tokio::net::TcpStream) {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if conn.read(&mut byte).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(byte[0]);
-        }
-    }
-
-    /// A server that answers the first request of each connection (keeping it alive) and closes
-    /// the connection as the next request on it arrives: a keep-alive timeout firing just as a
-    /// pooled connection is reused, which a real Nova does now and then but never on cue.
-    /// Counts the answers.
-    async fn closing_server() -> (String, Arc<AtomicUsize>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let answered = Arc::new(AtomicUsize::new(0));
-        let count = answered.clone();
-        tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let count = count.clone();
-                tokio::spawn(async move {
-                    read_head(&mut conn).await;
-                    let body = r#"{"services": []}"#;
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    conn.write_all(answer.as_bytes()).await.unwrap();
-                    count.fetch_add(1, Ordering::SeqCst);
-                    read_head(&mut conn).await;
-                });
-            }
-        });
-        (url, answered)
-    }
-
-    #[tokio::test]
-    async fn idempotent_calls_are_resent_when_a_reused_connection_closes_but_posts_are_not() {
-        let (endpoint, answered) = closing_server().await;
-        let nova = NovaClient::new(
-            reqwest::Client::new(),
-            NovaAuth::Static {
-                endpoint,
-                token: None,
-            },
-        );
-        nova.compute_services().await.unwrap();
-        // Reuses the kept-alive connection, which closes under it: sent again on a new one.
-        nova.compute_services().await.unwrap();
-        assert_eq!(answered.load(Ordering::SeqCst), 2);
-        // An evacuation Nova may have received is never sent twice.
-        let err = nova.evacuate("s1", None).await.unwrap_err();
-        assert!(matches!(err, ComputeError::Unreachable { .. }), "{err}");
-        assert_eq!(answered.load(Ordering::SeqCst), 2);
-    }
-
-    #[test]
-    fn query_values_are_escaped() {
-        assert_eq!(query_escape("compute-1.example"), "compute-1.example");
-        assert_eq!(query_escape("a b&c"), "a+b%26c");
-        assert_eq!(
-            query_escape("2026-12-01T15:41:22+00:00"),
-            "2026-12-01T15%3A41%3A22%2B00%3A00"
-        );
-    }
-
-    #[test]
-    fn migration_times_and_next_markers_are_read() {
-        let t = nova_time("2026-12-01T15:41:22.000000").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-12-01T15:41:22+00:00");
-        assert_eq!(nova_time("2026-12-01T15:41:22Z"), Some(t));
-        assert_eq!(nova_time("yesterday"), None);
-        let body = json!({"migrations": [], "migrations_links": [{"rel": "next",
-            "href": "http://nova/v2.1/os-migrations?limit=1000&marker=0a1b-2c&source_compute=h"}]});
-        assert_eq!(next_marker(&body).as_deref(), Some("0a1b-2c"));
-        assert_eq!(next_marker(&json!({"migrations": []})), None);
-    }
-
-    #[test]
-    fn fault_messages_are_extracted() {
-        assert_eq!(
-            fault_message(r#"{"itemNotFound": {"code": 404, "message": "nope"}}"#),
-            "nope"
-        );
-        assert_eq!(fault_message("plain"), "plain");
-    }
-
-    #[test]
-    fn servers_read_the_admin_fields_and_embedded_flavor() {
-        let body: ServerBody = serde_json::from_value(json!({
-            "id": "s1", "name": "vm", "status": "ACTIVE", "OS-EXT-STS:vm_state": "active",
-            "OS-EXT-STS:task_state": null, "OS-EXT-SRV-ATTR:host": "compute-a", "locked": false,
-            "metadata": {"HA_Enabled": "True"}, "flavor": {"vcpus": 2, "ram": 512}
-        }))
-        .unwrap();
-        let s = Server::from(body);
-        assert_eq!(
-            (s.vm_state.as_str(), s.host.as_deref(), s.vcpus, s.ram_mb),
-            ("active", Some("compute-a"), Some(2), Some(512))
-        );
-        assert_eq!(
-            s.metadata.get("HA_Enabled").map(String::as_str),
-            Some("True")
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,6 @@
 //! A real simulated BMC for tests: `ipmi_sim` (Debian `openipmi`) on 127.0.0.1 (or another
-//! local address) and a free port, with its configuration in a temporary directory, stopped when dropped. Only built with
-//! the `ipmi-sim` feature (tests and dev-dependencies).
+//! local address) and a free port, with its configuration in a temporary directory, stopped
+//! when dropped.
 //!
 //! Users: `admin`/`password` (ADMINISTRATOR), `oper`/`operpass` (OPERATOR), `viewer`/`viewpass`
 //! (USER). The chassis power lives in a file, so tests can read and set it directly.
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::ipmi::wire;
+use crate::fail;
 
 /// The setup script that installs the peers.
 pub const SETUP_HINT: &str = "run `scripts/setup/fence.sh` (or `scripts/test-setup.sh`) to install openipmi, ipmitool and fence-agents";
@@ -31,11 +31,6 @@ pub fn free_udp_port() -> u16 {
         .unwrap_or_else(|e| fail(&format!("no free UDP port: {e}")))
 }
 
-#[expect(clippy::panic, reason = "test harness: a failed setup fails the test")]
-fn fail(message: &str) -> ! {
-    panic!("{message}")
-}
-
 /// Finds a program on PATH or in /usr/sbin, or fails the test with the install hint.
 pub fn require_program(name: &str) -> PathBuf {
     let dirs = std::env::var("PATH").unwrap_or_default();
@@ -45,6 +40,13 @@ pub fn require_program(name: &str) -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| fail(&format!("{name} is not installed: {SETUP_HINT}")))
 }
+
+/// Get Channel Authentication Capabilities (netFn 0x06, cmd 0x38, channel 0x8E, ADMINISTRATOR)
+/// in an IPMI 1.5 packet outside any session: what any BMC answers once it listens.
+const CHANNEL_AUTH_PROBE: [u8; 23] = [
+    0x06, 0x00, 0xFF, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x20, 0x18,
+    0xC8, 0x81, 0x04, 0x38, 0x8E, 0x04, 0xB1,
+];
 
 const CHASSIS_SCRIPT: &str = r#"#!/bin/sh
 # ipmi_sim's chassis_control program: `<mc> get power…` and `<mc> set power N`.
@@ -140,7 +142,7 @@ impl IpmiSim {
         let socket = std::net::UdpSocket::bind((self.ip.as_str(), 0))
             .unwrap_or_else(|e| fail(&format!("probe socket: {e}")));
         let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
-        let probe = wire::v15_packet(&wire::request_message(0x06, 0x38, 1, &[0x8E, 0x04]));
+        let probe = CHANNEL_AUTH_PROBE;
         let mut buf = [0u8; 512];
         for _ in 0..200 {
             let _ = socket.send_to(&probe, (self.ip.as_str(), self.port));

@@ -4,44 +4,21 @@
 //! domains, read their XML and send guest-agent commands, several at once ([`Client`]).
 //! Speaking it natively means no libvirt C library at build or run time.
 
+mod frames;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::{DomainEvent, SUBSCRIBED};
 use super::xdr::{Malformed, Reader, Writer};
-
-const REMOTE_PROGRAM: u32 = 0x2000_8086;
-const REMOTE_VERSION: u32 = 1;
-const KEEPALIVE_PROGRAM: u32 = 0x6b65_6570;
-const KEEPALIVE_VERSION: u32 = 1;
-const KEEPALIVE_PING: u32 = 1;
-const KEEPALIVE_PONG: u32 = 2;
-const PROC_CONNECT_OPEN: u32 = 1;
-const PROC_AUTH_LIST: u32 = 66;
-const PROC_AUTH_POLKIT: u32 = 70;
-const AUTH_POLKIT: u32 = 2;
-const PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: u32 = 316;
-const PROC_DOMAIN_GET_XML_DESC: u32 = 14;
-const PROC_CONNECT_LIST_ALL_DOMAINS: u32 = 273;
-/// libvirt's QEMU-specific program (`src/remote/qemu_protocol.x`).
-const QEMU_PROGRAM: u32 = 0x2000_8087;
-const QEMU_VERSION: u32 = 1;
-const QEMU_PROC_DOMAIN_AGENT_COMMAND: u32 = 3;
-/// `VIR_CONNECT_LIST_DOMAINS_RUNNING`.
-const LIST_DOMAINS_RUNNING: u32 = 16;
-const TYPE_CALL: u32 = 0;
-const TYPE_REPLY: u32 = 1;
-const TYPE_MESSAGE: u32 = 2;
-const STATUS_OK: u32 = 0;
-const VIR_CONNECT_RO: u32 = 1;
-/// Largest frame accepted (libvirt's own limit is 32 MiB; events are tiny).
-const MAX_FRAME: usize = 4 << 20;
+pub use frames::DomainRef;
+use frames::*;
 
 /// Why talking to libvirtd failed.
 #[derive(Debug, thiserror::Error)]
@@ -131,187 +108,12 @@ pub enum Incoming {
     Other,
 }
 
-struct Frame {
-    program: u32,
-    procedure: u32,
-    kind: u32,
-    serial: u32,
-    status: u32,
-    body: Vec<u8>,
-}
-
 /// An open, subscribed connection.
 #[derive(Debug)]
 pub struct Connection {
     writer: OwnedWriteHalf,
     frames: mpsc::Receiver<Result<Frame, LibvirtError>>,
     serial: u32,
-}
-
-impl std::fmt::Debug for Frame {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Frame")
-            .field("program", &self.program)
-            .field("procedure", &self.procedure)
-            .finish_non_exhaustive()
-    }
-}
-
-async fn read_frame(r: &mut tokio::net::unix::OwnedReadHalf) -> Result<Frame, LibvirtError> {
-    let mut len = [0u8; 4];
-    match r.read_exact(&mut len).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(LibvirtError::Closed);
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let total = u32::from_be_bytes(len) as usize;
-    if !(28..=MAX_FRAME).contains(&total) {
-        return Err(Malformed(0).into());
-    }
-    let mut rest = vec![0u8; total - 4];
-    r.read_exact(&mut rest).await?;
-    let mut h = Reader::new(&rest);
-    let frame = Frame {
-        program: h.u32()?,
-        procedure: {
-            let _version = h.u32()?;
-            h.u32()?
-        },
-        kind: h.u32()?,
-        serial: h.u32()?,
-        status: h.u32()?,
-        body: rest[24..].to_vec(),
-    };
-    Ok(frame)
-}
-
-fn frame(
-    program: u32,
-    version: u32,
-    procedure: u32,
-    kind: u32,
-    serial: u32,
-    body: &[u8],
-) -> Vec<u8> {
-    let mut w = Writer::default();
-    let total = u32::try_from(28 + body.len()).unwrap_or(u32::MAX);
-    w.u32(total)
-        .u32(program)
-        .u32(version)
-        .u32(procedure)
-        .u32(kind)
-        .u32(serial)
-        .u32(STATUS_OK);
-    w.0.extend_from_slice(body);
-    w.0
-}
-
-fn error_message(body: &[u8]) -> (i32, String) {
-    let mut r = Reader::new(body);
-    let code = r.i32().unwrap_or(-1);
-    let _domain = r.i32();
-    let message = r.optional_string().ok().flatten().unwrap_or_default();
-    (code, message)
-}
-
-/// A domain as the protocol names it (`remote_nonnull_domain`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DomainRef {
-    /// Domain name.
-    pub name: String,
-    /// Domain UUID, raw.
-    pub uuid: [u8; 16],
-    /// Domain id (changes on every start; -1 when not running).
-    pub id: i32,
-}
-
-impl DomainRef {
-    fn read(r: &mut Reader<'_>) -> Result<Self, Malformed> {
-        let name = r.string()?;
-        let mut uuid = [0u8; 16];
-        uuid.copy_from_slice(r.fixed(16)?);
-        let id = r.i32()?;
-        Ok(Self { name, uuid, id })
-    }
-
-    fn write(&self, w: &mut Writer) {
-        w.string(&self.name).fixed(&self.uuid).i32(self.id);
-    }
-
-    /// The UUID as text (the Nova instance UUID).
-    pub fn uuid_string(&self) -> String {
-        let hex: String = self.uuid.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
-    }
-}
-
-/// Reads the domain at the start of every event message after the callback id.
-fn domain(r: &mut Reader<'_>) -> Result<(String, String), Malformed> {
-    let d = DomainRef::read(r)?;
-    let uuid = d.uuid_string();
-    Ok((d.name, uuid))
-}
-
-/// The arguments of `QEMU_PROC_DOMAIN_AGENT_COMMAND` (`qemu_domain_agent_command_args`):
-/// the domain, the command, the timeout in seconds, flags (none).
-fn agent_command_args(domain: &DomainRef, command: &str, timeout_secs: i32) -> Vec<u8> {
-    let mut w = Writer::default();
-    domain.write(&mut w);
-    w.string(command).i32(timeout_secs).u32(0);
-    w.0
-}
-
-/// The arguments of `REMOTE_PROC_CONNECT_LIST_ALL_DOMAINS`: `need_results`, flags.
-fn list_running_args() -> Vec<u8> {
-    let mut w = Writer::default();
-    w.i32(1).u32(LIST_DOMAINS_RUNNING);
-    w.0
-}
-
-/// `remote_connect_list_all_domains_ret`: the domains, then their count.
-fn decode_domain_list(body: &[u8]) -> Result<Vec<DomainRef>, Malformed> {
-    let mut r = Reader::new(body);
-    let n = r.u32()?;
-    // libvirt's REMOTE_DOMAIN_LIST_MAX; a larger count is garbage, not a host.
-    if n > 16384 {
-        return Err(Malformed(0));
-    }
-    (0..n).map(|_| DomainRef::read(&mut r)).collect()
-}
-
-fn decode_event(procedure: u32, body: &[u8]) -> Result<Option<DomainEvent>, Malformed> {
-    let Some((event_id, _)) = SUBSCRIBED.iter().find(|(_, p)| *p == procedure) else {
-        return Ok(None);
-    };
-    let mut r = Reader::new(body);
-    let _callback = r.i32()?;
-    let (domain, uuid) = domain(&mut r)?;
-    let (kind, detail) = match *event_id {
-        super::events::EVENT_LIFECYCLE => (r.i32()?, r.i32()?),
-        super::events::EVENT_WATCHDOG => (r.i32()?, 0),
-        super::events::EVENT_IO_ERROR => {
-            let _src = r.string()?;
-            let _alias = r.string()?;
-            (r.i32()?, 0)
-        }
-        _ => (0, 0),
-    };
-    Ok(Some(DomainEvent {
-        event_id: *event_id,
-        domain,
-        uuid,
-        kind,
-        detail,
-    }))
 }
 
 /// A call of the remote program, on either kind of connection (for the [`handshake`]).
@@ -629,100 +431,4 @@ impl Client {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uris_name_the_driver_and_the_socket() {
-        let (path, name) = socket_for("qemu+unix:///system?socket=/tmp/x.sock");
-        assert_eq!(path, PathBuf::from("/tmp/x.sock"));
-        assert_eq!(name, "qemu:///system");
-        assert_eq!(socket_for("test:///default").1, "test:///default");
-    }
-
-    #[test]
-    fn a_lifecycle_message_decodes() {
-        let mut w = Writer::default();
-        w.u32(7).string("vm1");
-        w.0.extend_from_slice(&[
-            0x5c, 0x3f, 0x4b, 0x3e, 0x6d, 0x0e, 0x4b, 0x8f, 0x9a, 0x43, 0x0e, 0x6f, 0x1d, 0x2a,
-            0x7b, 0x10,
-        ]);
-        w.u32(3).u32(5).u32(1);
-        let e = decode_event(318, &w.0).unwrap().unwrap();
-        assert_eq!(e.uuid, "5c3f4b3e-6d0e-4b8f-9a43-0e6f1d2a7b10");
-        assert_eq!(
-            (e.event_id, e.kind, e.detail, e.domain.as_str()),
-            (0, 5, 1, "vm1")
-        );
-        assert!(decode_event(999, &w.0).unwrap().is_none());
-        assert!(decode_event(318, &w.0[..10]).is_err());
-    }
-
-    fn vm1() -> DomainRef {
-        DomainRef {
-            name: "vm1".into(),
-            uuid: [
-                0x5c, 0x3f, 0x4b, 0x3e, 0x6d, 0x0e, 0x4b, 0x8f, 0x9a, 0x43, 0x0e, 0x6f, 0x1d, 0x2a,
-                0x7b, 0x10,
-            ],
-            id: 7,
-        }
-    }
-
-    #[test]
-    fn the_agent_command_is_domain_command_timeout_flags() {
-        let args = agent_command_args(&vm1(), r#"{"execute":"guest-ping"}"#, 2);
-        let mut want = vec![0, 0, 0, 3, b'v', b'm', b'1', 0];
-        want.extend_from_slice(&vm1().uuid);
-        want.extend_from_slice(&[0, 0, 0, 7]);
-        want.extend_from_slice(&[0, 0, 0, 24]);
-        want.extend_from_slice(br#"{"execute":"guest-ping"}"#);
-        want.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 0]);
-        assert_eq!(args, want);
-        let call = frame(QEMU_PROGRAM, QEMU_VERSION, 3, TYPE_CALL, 9, &args);
-        assert_eq!(
-            &call[..12],
-            &[0, 0, 0, 92, 0x20, 0x00, 0x80, 0x87, 0, 0, 0, 1]
-        );
-        assert_eq!(
-            &call[12..28],
-            &[0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0]
-        );
-    }
-
-    #[test]
-    fn a_running_domain_list_decodes() {
-        assert_eq!(list_running_args(), vec![0, 0, 0, 1, 0, 0, 0, 16]);
-        let mut w = Writer::default();
-        w.u32(2);
-        vm1().write(&mut w);
-        DomainRef {
-            name: "instance-0000000a".into(),
-            uuid: [1; 16],
-            id: 12,
-        }
-        .write(&mut w);
-        w.u32(2);
-        let list = decode_domain_list(&w.0).unwrap();
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0], vm1());
-        assert_eq!(
-            list[0].uuid_string(),
-            "5c3f4b3e-6d0e-4b8f-9a43-0e6f1d2a7b10"
-        );
-        assert_eq!(
-            (list[1].name.as_str(), list[1].id),
-            ("instance-0000000a", 12)
-        );
-        assert!(decode_domain_list(&w.0[..20]).is_err());
-    }
-
-    #[test]
-    fn read_write_sockets_drop_the_ro_suffix() {
-        let (path, _) = rw_socket_for("qemu:///system");
-        assert!(!path.display().to_string().ends_with("-ro"), "{path:?}");
-        let (path, _) = rw_socket_for("qemu:///system?socket=/tmp/s");
-        assert_eq!(path, PathBuf::from("/tmp/s"));
-    }
-}
+mod tests;
