@@ -1,6 +1,7 @@
 //! The agents' configuration: masakari-monitors' sections and option names (a
-//! masakarimonitors.conf works as is), plus Lifeboat's `[outbox]` and `[peer]`.
+//! masakarimonitors.conf works as is), plus Lifeboat's `[outbox]`, `[peer]` and `[metrics]`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use lifeboat_core::config::{
@@ -78,6 +79,21 @@ config_section! {
         pub retry_initial: Seconds = "1";
         /// Longest wait between two delivery attempts, in seconds.
         pub retry_max: Seconds = "30";
+    }
+}
+
+config_section! {
+    /// Each agent's optional Prometheus listener (Lifeboat's addition), serving only
+    /// `GET /metrics` (OpenMetrics text, unauthenticated: bind it to an address only the
+    /// scraper reaches). The agents read one file, so each has its own address; `lifeboat
+    /// monitors` serves every one that is set. Empty: no listener.
+    pub struct MetricsSection in "metrics" {
+        /// `address:port` of the hostmonitor's metrics (e.g. `127.0.0.1:9105`).
+        pub hostmonitor_listen: Option<String> = "";
+        /// `address:port` of the processmonitor's metrics (e.g. `127.0.0.1:9106`).
+        pub processmonitor_listen: Option<String> = "";
+        /// `address:port` of the instancemonitor's metrics (e.g. `127.0.0.1:9107`).
+        pub instancemonitor_listen: Option<String> = "";
     }
 }
 
@@ -226,6 +242,8 @@ pub struct MonitorsConfig {
     pub api: ApiSection,
     /// `[outbox]`.
     pub outbox: OutboxSection,
+    /// `[metrics]`.
+    pub metrics: MetricsSection,
     /// `[host]`.
     pub host: HostSection,
     /// `[peer]`.
@@ -275,6 +293,7 @@ impl MonitorsConfig {
         LoggingSection::SPEC,
         ApiSection::SPEC,
         OutboxSection::SPEC,
+        MetricsSection::SPEC,
         HostSection::SPEC,
         PeerSection::SPEC,
         ProcessSection::SPEC,
@@ -319,6 +338,7 @@ impl MonitorsConfig {
             logging: LoggingSection::from_raw(raw, errors),
             api: ApiSection::from_raw(raw, errors),
             outbox: OutboxSection::from_raw(raw, errors),
+            metrics: MetricsSection::from_raw(raw, errors),
             host: HostSection::from_raw(raw, errors),
             peer: PeerSection::from_raw(raw, errors),
             process: ProcessSection::from_raw(raw, errors),
@@ -403,7 +423,51 @@ impl MonitorsConfig {
                 "[outbox] max_reports must be at least 1".to_owned(),
             ));
         }
+        errors.extend(self.metrics_errors());
         errors
+    }
+
+    /// The `[metrics]` options, by agent.
+    fn metrics_options(&self) -> [(&'static str, Option<&str>); 3] {
+        let m = &self.metrics;
+        [
+            ("hostmonitor", m.hostmonitor_listen.as_deref()),
+            ("processmonitor", m.processmonitor_listen.as_deref()),
+            ("instancemonitor", m.instancemonitor_listen.as_deref()),
+        ]
+    }
+
+    /// Listen addresses that are not `address:port`, or that two agents share.
+    fn metrics_errors(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut seen: Vec<(&str, SocketAddr)> = Vec::new();
+        for (agent, text) in self.metrics_options() {
+            let Some(text) = text else { continue };
+            match text.trim().parse::<SocketAddr>() {
+                Ok(address) => {
+                    if let Some((other, _)) = seen.iter().find(|(_, a)| *a == address) {
+                        errors.push(ConfigError::Inconsistent(format!(
+                            "[metrics] {agent}_listen = {text}: {other}_listen has it already"
+                        )));
+                    }
+                    seen.push((agent, address));
+                }
+                Err(_) => errors.push(ConfigError::Inconsistent(format!(
+                    "[metrics] {agent}_listen = {text}: not an address:port (e.g. \
+                     127.0.0.1:9105; [::1]:9105 for IPv6)"
+                ))),
+            }
+        }
+        errors
+    }
+
+    /// Where `agent` (`hostmonitor`, …) serves its metrics; none unless `[metrics]` says.
+    pub fn metrics_listen(&self, agent: &str) -> Option<SocketAddr> {
+        let (_, text) = self
+            .metrics_options()
+            .into_iter()
+            .find(|(a, _)| *a == agent)?;
+        text?.trim().parse().ok()
     }
 
     /// This node's name: `[DEFAULT] hostname`, else the kernel's host name.
@@ -534,6 +598,44 @@ mod tests {
         assert!(
             text.contains("check_interval") && text.contains("endpoint"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn each_agent_has_its_own_metrics_listener_and_bad_addresses_are_named() {
+        let api = "[api]\nauth_type = none\nendpoint = http://x/v1\n";
+        let c = load(&format!(
+            "{api}[metrics]\nhostmonitor_listen = 127.0.0.1:9105\nprocessmonitor_listen = [::1]:9106\n"
+        ))
+        .unwrap()
+        .config;
+        assert_eq!(
+            c.metrics_listen("hostmonitor"),
+            Some("127.0.0.1:9105".parse().unwrap())
+        );
+        assert_eq!(
+            c.metrics_listen("processmonitor"),
+            Some("[::1]:9106".parse().unwrap())
+        );
+        assert_eq!(c.metrics_listen("instancemonitor"), None);
+        let off = load(api).unwrap().config;
+        assert_eq!(off.metrics_listen("hostmonitor"), None, "off by default");
+        let errors = load(&format!(
+            "{api}[metrics]\nhostmonitor_listen = 127.0.0.1\nprocessmonitor_listen = 0.0.0.0:9\n\
+             instancemonitor_listen = 0.0.0.0:9\n"
+        ))
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+        assert!(
+            errors.contains("[metrics] hostmonitor_listen = 127.0.0.1: not an address:port"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("instancemonitor_listen = 0.0.0.0:9: processmonitor_listen has it"),
+            "{errors}"
         );
     }
 
