@@ -299,4 +299,28 @@ mod tests {
         assert!(scrape.has("lifeboat_outbox_reports"), "{text}");
         assert!(!scrape.has("lifeboat_peer_quorum"), "{text}");
     }
+
+    #[test]
+    fn every_agent_metric_is_in_the_readmes_table() {
+        let readme = include_str!("../../README.md");
+        let metrics = AgentMetrics::new("hostmonitor");
+        // Families show once they have a sample.
+        metrics.outbox.attempted("delivered", Some(Duration::ZERO));
+        metrics.peer.heartbeat("c2", "manage");
+        metrics.peer.set_heard("c2", "manage", true);
+        metrics.peer.set_heard("c2", "manage", false);
+        let text = metrics.encode().unwrap();
+        let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+        assert_eq!(types.len(), 9, "{text}");
+        for line in types {
+            let mut words = line.split_whitespace().skip(2);
+            let (name, kind) = (words.next().unwrap(), words.next().unwrap());
+            let shown = if kind == "counter" {
+                format!("| `{name}_total` | counter |")
+            } else {
+                format!("| `{name}` | {kind} |")
+            };
+            assert!(readme.contains(&shown), "README's Metrics lacks {shown}");
+        }
+    }
 }
