@@ -513,6 +513,16 @@ mod tests {
         MonitorsConfig::load(&[path], Vec::new())
     }
 
+    /// The errors loading `text` gives, one a line.
+    fn errors_of(text: &str) -> String {
+        load(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn a_masakarimonitors_conf_loads_as_is() {
         let loaded = load(
@@ -561,15 +571,10 @@ mod tests {
             crate::instance::agent_channels(&any.introspective.qemu_guest_agent_sock_path),
             Ok(crate::instance::AgentChannels::AnyAgent)
         ));
-        let errors = load(
+        let errors = errors_of(
             "[api]\nauth_type = none\nendpoint = http://x/v1\n[introspectiveinstancemonitor]\n\
              enabled = true\nguest_monitoring_failure_threshold = 0\nqemu_guest_agent_sock_path = (\n",
-        )
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+        );
         assert!(
             errors.contains("failure_threshold") && errors.contains("regex"),
             "{errors}"
@@ -620,15 +625,10 @@ mod tests {
         assert_eq!(c.metrics_listen("instancemonitor"), None);
         let off = load(api).unwrap().config;
         assert_eq!(off.metrics_listen("hostmonitor"), None, "off by default");
-        let errors = load(&format!(
+        let errors = errors_of(&format!(
             "{api}[metrics]\nhostmonitor_listen = 127.0.0.1\nprocessmonitor_listen = 0.0.0.0:9\n\
              instancemonitor_listen = 0.0.0.0:9\n"
-        ))
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+        ));
         assert!(
             errors.contains("[metrics] hostmonitor_listen = 127.0.0.1: not an address:port"),
             "{errors}"

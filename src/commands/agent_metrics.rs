@@ -7,8 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use lifeboat_metrics::AgentMetrics;
 use tokio::net::TcpListener;
@@ -45,15 +44,5 @@ pub async fn serve(listener: TcpListener, metrics: AgentMetrics, shutdown: Cance
 }
 
 async fn scrape(State(metrics): State<AgentMetrics>) -> Response {
-    match metrics.encode() {
-        Ok(text) => (
-            [(header::CONTENT_TYPE, lifeboat_metrics::CONTENT_TYPE)],
-            text,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "encoding the metrics failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    lifeboat_api::openmetrics_response(metrics.encode())
 }
