@@ -32,18 +32,28 @@ pub struct AgentMetrics {
     registry: Arc<Registry>,
     /// The agent's outbox.
     pub outbox: OutboxMetrics,
-    /// The `peer` hostmonitor's heartbeats and judgements (at zero in other agents).
+    /// The `peer` driver's heartbeats and judgements (registered by [`AgentMetrics::with_peer`]
+    /// only).
     pub peer: PeerMetrics,
 }
 
 impl AgentMetrics {
-    /// A registry for `agent`, every metric at zero; the peer driver's only for the hostmonitor.
+    /// A registry for `agent` with its outbox's metrics, at zero.
     pub fn new(agent: &str) -> Self {
+        Self::registered(agent, false)
+    }
+
+    /// [`AgentMetrics::new`] with the `peer` driver's metrics too (a hostmonitor running it).
+    pub fn with_peer(agent: &str) -> Self {
+        Self::registered(agent, true)
+    }
+
+    fn registered(agent: &str, with_peer: bool) -> Self {
         let label = (Cow::Borrowed("agent"), Cow::Owned(agent.to_owned()));
         let mut registry = Registry::with_prefix_and_labels("lifeboat", std::iter::once(label));
         let outbox = OutboxMetrics::register(&mut registry);
         let peer = PeerMetrics::default();
-        if agent == "hostmonitor" {
+        if with_peer {
             peer.register(&mut registry);
         }
         Self {
@@ -233,7 +243,7 @@ mod tests {
 
     #[test]
     fn an_agents_metrics_carry_its_name_and_count_what_its_handles_do() {
-        let metrics = AgentMetrics::new("hostmonitor");
+        let metrics = AgentMetrics::with_peer("hostmonitor");
         metrics.outbox.set_waiting(2);
         metrics.outbox.queued();
         metrics.outbox.removed();
@@ -268,8 +278,8 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_heard_then_silent_is_one_loss_and_only_the_hostmonitor_has_peers() {
-        let metrics = AgentMetrics::new("hostmonitor");
+    fn a_peer_heard_then_silent_is_one_loss_and_only_the_peer_driver_has_peers() {
+        let metrics = AgentMetrics::with_peer("hostmonitor");
         let peer = &metrics.peer;
         peer.heartbeat("c2", "manage");
         peer.heartbeat("c2", "manage");
@@ -293,8 +303,8 @@ mod tests {
         assert_eq!(scrape.value("lifeboat_peer_hosts_down", &[]), 1.0);
         assert_eq!(scrape.value("lifeboat_peer_quorum", &[]), 1.0);
 
-        let process = AgentMetrics::new("processmonitor");
-        let text = process.encode().unwrap();
+        let pacemaker = AgentMetrics::new("hostmonitor");
+        let text = pacemaker.encode().unwrap();
         let scrape = Scraped::parse(&text).unwrap();
         assert!(scrape.has("lifeboat_outbox_reports"), "{text}");
         assert!(!scrape.has("lifeboat_peer_quorum"), "{text}");
@@ -303,7 +313,7 @@ mod tests {
     #[test]
     fn every_agent_metric_is_in_the_readmes_table() {
         let readme = include_str!("../../README.md");
-        let metrics = AgentMetrics::new("hostmonitor");
+        let metrics = AgentMetrics::with_peer("hostmonitor");
         // Families show once they have a sample.
         metrics.outbox.attempted("delivered", Some(Duration::ZERO));
         metrics.peer.heartbeat("c2", "manage");

@@ -279,7 +279,11 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
     let mut deliveries: JoinSet<()> = JoinSet::new();
     // Each agent's outbox and delivery loop, its metrics and their listener when configured.
     let mut deliver = |agent: &str| -> Result<(Arc<Outbox>, AgentMetrics)> {
-        let metrics = AgentMetrics::new(agent);
+        let metrics = if agent == "hostmonitor" && config.host.monitoring_driver == "peer" {
+            AgentMetrics::with_peer(agent)
+        } else {
+            AgentMetrics::new(agent)
+        };
         if let Some(address) = config.metrics_listen(agent) {
             let listener = super::agent_metrics::bind(agent, address)?;
             let serve =

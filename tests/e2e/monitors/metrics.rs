@@ -2,6 +2,7 @@
 //! processmonitor's deliveries failing while the API is stopped and succeeding once it is back,
 //! and a `peer` hostmonitor counting a cut peer lost and down.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lifeboat_metrics::scrape::Scraped;
@@ -26,6 +27,39 @@ async fn scrape(url: &str) -> Option<(Scraped, String)> {
     Some((parse(&text), text))
 }
 
+/// A processmonitor configuration reporting one process that cannot start to the API at
+/// `api`, serving its metrics at `listen`.
+fn processmonitor_conf(dir: &Path, api: &str, listen: &str) -> PathBuf {
+    let list = dir.join("process_list.yaml");
+    let process = format!("sleep 6{}.7", std::process::id() % 1000);
+    std::fs::write(&list, entry(&process, "/bin/false")).unwrap();
+    let conf = dir.join("monitors.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{}[process]\ncheck_interval = 0.5\nrestart_retries = 0\nrestart_interval = 0.5\n\
+             process_list_path = {}\n[metrics]\nprocessmonitor_listen = {listen}\n",
+            agent_conf("compute-am", &format!("{api}/v1"), &dir.join("outbox")),
+            list.display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+#[tokio::test]
+async fn a_listen_address_in_use_stops_the_agent_naming_the_option() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = processmonitor_conf(dir.path(), "http://127.0.0.1:9", &address);
+    let mut agent = Agent::start("processmonitor", &conf, None);
+    let status = agent.exit_within(Duration::from_secs(15)).await;
+    assert!(status.is_some_and(|s| !s.success()), "{}", agent.log());
+    let named = format!("[metrics] processmonitor_listen = {address}");
+    assert!(agent.log().contains(&named), "{}", agent.log());
+}
+
 #[tokio::test]
 async fn a_processmonitors_listener_counts_deliveries_failing_until_the_api_is_back() {
     let mut server = Server::start("").await;
@@ -33,25 +67,8 @@ async fn a_processmonitors_listener_counts_deliveries_failing_until_the_api_is_b
     register(&store, "seg-agent-metrics", &["compute-am"]).await;
     server.pause().await;
     let dir = tempfile::tempdir().unwrap();
-    let list = dir.path().join("process_list.yaml");
-    let process = format!("sleep 6{}.7", std::process::id() % 1000);
-    std::fs::write(&list, entry(&process, "/bin/false")).unwrap();
     let address = format!("127.0.0.1:{}", free_port());
-    let conf = dir.path().join("monitors.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "{}[process]\ncheck_interval = 0.5\nrestart_retries = 0\nrestart_interval = 0.5\n\
-             process_list_path = {}\n[metrics]\nprocessmonitor_listen = {address}\n",
-            agent_conf(
-                "compute-am",
-                &format!("{}/v1", server.url()),
-                &dir.path().join("outbox")
-            ),
-            list.display()
-        ),
-    )
-    .unwrap();
+    let conf = processmonitor_conf(dir.path(), &server.url(), &address);
     let agent = Agent::start("processmonitor", &conf, None);
     let url = format!("http://{address}/metrics");
     let agent_label = ("agent", "processmonitor");
