@@ -33,6 +33,7 @@ use lifeboat_core::store::Store;
 use tokio::sync::Notify;
 
 pub use auth::Authenticator;
+pub use metrics::openmetrics_response;
 pub use policy::{Policy, PolicyHandle};
 pub use request_id::RequestId;
 

@@ -45,7 +45,12 @@ pub(crate) async fn count(State(state): State<AppState>, request: Request, next:
 
 /// `GET /metrics`: every metric of this process in the OpenMetrics text format.
 pub(crate) async fn scrape(State(state): State<AppState>) -> Response {
-    match state.inner.metrics.encode() {
+    openmetrics_response(state.inner.metrics.encode())
+}
+
+/// The answer to a scrape of `encoded` metrics (the agents' listeners answer the same way).
+pub fn openmetrics_response(encoded: Result<String, std::fmt::Error>) -> Response {
+    match encoded {
         Ok(text) => (
             [(header::CONTENT_TYPE, lifeboat_metrics::CONTENT_TYPE)],
             text,

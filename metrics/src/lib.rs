@@ -1,12 +1,15 @@
 //! Lifeboat's Prometheus metrics: one [`Metrics`] registry per process, and the named handles
-//! the parts of Lifeboat count with ([`ApiMetrics`], [`EngineMetrics`], [`FenceMetrics`]).
+//! the parts of Lifeboat count with ([`ApiMetrics`], [`EngineMetrics`], [`FenceMetrics`]); each
+//! monitor agent has its own [`AgentMetrics`] registry ([`OutboxMetrics`], [`PeerMetrics`]).
 //!
 //! The binary builds the registry once and hands each part its handles; the API serves
-//! [`Metrics::encode`] at `GET /metrics`. Handles are cheap clones sharing their counters. A
+//! [`Metrics::encode`] at `GET /metrics`, an agent [`AgentMetrics::encode`] on its optional
+//! listener. Handles are cheap clones sharing their counters. A
 //! handle made with `Default` belongs to no registry: what it counts is shown nowhere (for
 //! tests and one-shot commands). [`scrape`] reads such text back (`lifeboat status` and the
 //! tests do). This crate knows no other Lifeboat crate and does no I/O.
 
+mod agent;
 pub mod scrape;
 
 use std::fmt;
@@ -19,6 +22,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+pub use agent::{AgentMetrics, OutboxMetrics, PeerMetrics};
 
 /// The content type of [`Metrics::encode`]'s text (OpenMetrics, which Prometheus asks for).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -91,10 +96,15 @@ impl Metrics {
 
     /// Every metric in the OpenMetrics text format (see [`CONTENT_TYPE`]).
     pub fn encode(&self) -> Result<String, fmt::Error> {
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
-        Ok(text)
+        encode(&self.registry)
     }
+}
+
+/// `registry` in the OpenMetrics text format.
+fn encode(registry: &Registry) -> Result<String, fmt::Error> {
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, registry)?;
+    Ok(text)
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod agent_metrics;
 pub mod agent_tools;
 mod crm;
 mod fence;

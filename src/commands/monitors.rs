@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use lifeboat_core::clock::SystemClock;
+use lifeboat_metrics::{AgentMetrics, OutboxMetrics, PeerMetrics};
 use lifeboat_monitors::config::MonitorsConfig;
 use lifeboat_monitors::delivery::{
     ApiAnswer, ApiCallError, ApiMethod, ApiRequests, NotificationApi, Outbox, OutboxSettings,
@@ -143,14 +144,14 @@ fn domain_name(value: &str) -> String {
     }
 }
 
-fn outbox(config: &MonitorsConfig, agent: &str) -> Result<Arc<Outbox>> {
+fn outbox(config: &MonitorsConfig, agent: &str, metrics: OutboxMetrics) -> Result<Arc<Outbox>> {
     let o = &config.outbox;
     let settings = OutboxSettings {
         max_reports: usize::try_from(o.max_reports).unwrap_or(usize::MAX),
         retry_initial: o.retry_initial.0,
         retry_max: o.retry_max.0.max(o.retry_initial.0),
     };
-    Outbox::open(&config.outbox_dir(agent), settings, agent).map_err(anyhow::Error::from)
+    Outbox::open(&config.outbox_dir(agent), settings, agent, metrics).map_err(anyhow::Error::from)
 }
 
 type AgentTask = Box<
@@ -180,6 +181,7 @@ fn host_monitor(
     config: &MonitorsConfig,
     hostname: &str,
     outbox: Arc<Outbox>,
+    metrics: PeerMetrics,
     api: &Arc<HaApi>,
 ) -> Result<AgentTask> {
     match config.host.monitoring_driver.as_str() {
@@ -207,7 +209,8 @@ fn host_monitor(
                 outbox,
                 Arc::new(SystemClock),
                 power_check(config, api),
-            );
+            )
+            .with_metrics(metrics);
             Ok(Box::new(move |cancel| {
                 Box::pin(async move { monitor.run(cancel).await.context("peer hostmonitor") })
             }))
@@ -274,10 +277,22 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
     });
     let mut tasks: JoinSet<Result<()>> = JoinSet::new();
     let mut deliveries: JoinSet<()> = JoinSet::new();
-    let mut deliver = |agent: &str| -> Result<Arc<Outbox>> {
-        let outbox = outbox(&config, agent)?;
+    // Each agent's outbox and delivery loop, its metrics and their listener when configured.
+    let mut deliver = |agent: &str| -> Result<(Arc<Outbox>, AgentMetrics)> {
+        let metrics = if agent == "hostmonitor" && config.host.monitoring_driver == "peer" {
+            AgentMetrics::with_peer(agent)
+        } else {
+            AgentMetrics::new(agent)
+        };
+        if let Some(address) = config.metrics_listen(agent) {
+            let listener = super::agent_metrics::bind(agent, address)?;
+            let serve =
+                super::agent_metrics::serve(listener, metrics.clone(), shutdown.child_token());
+            deliveries.spawn(serve);
+        }
+        let outbox = outbox(&config, agent, metrics.outbox.clone())?;
         deliveries.spawn(outbox.clone().run(api.clone(), shutdown.child_token()));
-        Ok(outbox)
+        Ok((outbox, metrics))
     };
     if agents.process {
         let p = &config.process;
@@ -290,16 +305,16 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
                 restart_interval: p.restart_interval.0,
             },
             Arc::new(ProcFs::default()),
-            deliver("processmonitor")?,
+            deliver("processmonitor")?.0,
             Arc::new(SystemClock),
         );
         let cancel = shutdown.child_token();
         tasks.spawn(async move { monitor.run(cancel).await.context("processmonitor") });
     }
     if agents.host {
-        let outbox = deliver("hostmonitor")?;
+        let (outbox, metrics) = deliver("hostmonitor")?;
         let cancel = shutdown.child_token();
-        let task = host_monitor(&config, &hostname, outbox, &client)?;
+        let task = host_monitor(&config, &hostname, outbox, metrics.peer, &client)?;
         tasks.spawn(async move { task(cancel).await });
     }
     if agents.instance {
@@ -310,7 +325,7 @@ pub async fn run(args: &ConfigArgs, agents: Agents) -> Result<ExitCode> {
                 reconnect_interval: config.libvirt.reconnect_interval.0,
                 coalesce_window: config.callback.coalesce_window.0,
             },
-            deliver("instancemonitor")?,
+            deliver("instancemonitor")?.0,
             Arc::new(SystemClock),
         );
         let g = &config.introspective;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lifeboat_core::wire::NotificationBody;
+use lifeboat_metrics::OutboxMetrics;
 use rand::Rng;
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -69,6 +70,7 @@ pub struct Outbox {
     pending: AtomicUsize,
     wake: Notify,
     agent: String,
+    metrics: OutboxMetrics,
 }
 
 /// The delay before retry number `failures` (1-based): doubling from `initial`, capped at
@@ -102,11 +104,13 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 impl Outbox {
     /// Opens (creating) the outbox in `dir`; reports left by an earlier run are kept and
-    /// delivered first. `agent` names the monitor in logs.
+    /// delivered first. `agent` names the monitor in logs; `metrics` counts what it holds and
+    /// delivers.
     pub fn open(
         dir: &Path,
         settings: OutboxSettings,
         agent: &str,
+        metrics: OutboxMetrics,
     ) -> Result<Arc<Self>, OutboxError> {
         std::fs::create_dir_all(dir.join("parked")).map_err(io_open(dir))?;
         // Half-written files of a crash mid-write never became reports.
@@ -136,6 +140,7 @@ impl Outbox {
                 existing.len()
             );
         }
+        metrics.set_waiting(existing.len());
         Ok(Arc::new(Self {
             dir: dir.to_path_buf(),
             settings,
@@ -143,6 +148,7 @@ impl Outbox {
             pending: AtomicUsize::new(existing.len()),
             wake: Notify::new(),
             agent: agent.to_owned(),
+            metrics,
         }))
     }
 
@@ -159,6 +165,7 @@ impl Outbox {
                 path: self.dir.display().to_string(),
                 max,
             };
+            self.metrics.dropped();
             tracing::error!(
                 notification.type = %report.notification_type,
                 host.name = %report.hostname,
@@ -176,6 +183,7 @@ impl Outbox {
         let target = path.clone();
         // Counted before the file appears, so delivery never counts it down first.
         self.pending.fetch_add(1, Ordering::SeqCst);
+        self.metrics.queued();
         let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
             let tmp = target.with_extension("tmp");
@@ -194,6 +202,7 @@ impl Outbox {
         });
         if let Err(e) = written {
             self.pending.fetch_sub(1, Ordering::SeqCst);
+            self.metrics.removed();
             return Err(e);
         }
         tracing::info!(
@@ -223,6 +232,7 @@ impl Outbox {
                 Ok(Ok(body)) => body,
                 Ok(Err(e)) => {
                     tracing::error!(file = %path.display(), error = %e, "{}: unreadable report parked", self.agent);
+                    self.metrics.attempted("unreadable", None);
                     self.park(&path);
                     continue;
                 }
@@ -244,8 +254,11 @@ impl Outbox {
                 n["type"].as_str().unwrap_or_default(),
                 n["hostname"].as_str().unwrap_or_default(),
             );
-            let duration_ms = started.elapsed().as_millis() as u64;
-            match verdict(&answer) {
+            let elapsed = started.elapsed();
+            let duration_ms = elapsed.as_millis() as u64;
+            let verdict = verdict(&answer);
+            self.metrics.attempted(result_label(verdict), Some(elapsed));
+            match verdict {
                 Verdict::Delivered => {
                     let uuid = answer
                         .as_ref()
@@ -323,6 +336,7 @@ impl Outbox {
         }
         let _ = sync_dir(&self.dir);
         self.pending.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.removed();
     }
 
     fn park(&self, path: &Path) {
@@ -336,6 +350,17 @@ impl Outbox {
         }
         let _ = sync_dir(&self.dir);
         self.pending.fetch_sub(1, Ordering::SeqCst);
+        self.metrics.removed();
+    }
+}
+
+/// The `result` a delivery attempt is counted under.
+fn result_label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Delivered => "delivered",
+        Verdict::AlreadyKnown => "already_known",
+        Verdict::Refused => "refused",
+        Verdict::Retry => "failed",
     }
 }
 
@@ -369,7 +394,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let now = ManualClock::fixed().now();
         {
-            let outbox = Outbox::open(dir.path(), settings(2), "test").unwrap();
+            let outbox =
+                Outbox::open(dir.path(), settings(2), "test", OutboxMetrics::default()).unwrap();
             for name in ["first", "second"] {
                 outbox
                     .push(&Report::process("h", HostEvent::Stopped, name, now))
@@ -384,7 +410,8 @@ mod tests {
         }
         // A half-written file from a crash is not a report.
         std::fs::write(dir.path().join("0000000000000009-x.tmp"), b"{").unwrap();
-        let reopened = Outbox::open(dir.path(), settings(2), "test").unwrap();
+        let reopened =
+            Outbox::open(dir.path(), settings(2), "test", OutboxMetrics::default()).unwrap();
         assert_eq!(reopened.pending(), 2);
         let files = entries(dir.path()).unwrap();
         let names: Vec<String> = files
@@ -399,5 +426,63 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["first", "second"]);
         assert!(!dir.path().join("0000000000000009-x.tmp").exists());
+    }
+
+    /// Answers 503 to the first `failures` posts, then 202.
+    #[derive(Debug)]
+    struct Flaky(std::sync::atomic::AtomicU32);
+
+    #[async_trait::async_trait]
+    impl NotificationApi for Flaky {
+        async fn post_notification(
+            &self,
+            _body: &Value,
+        ) -> Result<super::super::ApiAnswer, super::super::ApiCallError> {
+            let status = if self.0.fetch_sub(1, Ordering::SeqCst) > 0 {
+                503
+            } else {
+                202
+            };
+            Ok(super::super::ApiAnswer {
+                status,
+                body: String::new(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_metrics_follow_the_reports_waiting_and_each_attempt() {
+        use lifeboat_metrics::AgentMetrics;
+        use lifeboat_metrics::scrape::Scraped;
+
+        let dir = tempfile::tempdir().unwrap();
+        let now = ManualClock::fixed().now();
+        let metrics = AgentMetrics::new("processmonitor");
+        let outbox = Outbox::open(dir.path(), settings(1), "test", metrics.outbox.clone()).unwrap();
+        for name in ["first", "second"] {
+            let _ = outbox
+                .push(&Report::process("h", HostEvent::Stopped, name, now))
+                .await;
+        }
+        let scrape = || Scraped::parse(&metrics.encode().unwrap()).unwrap();
+        assert_eq!(scrape().value("lifeboat_outbox_reports", &[]), 1.0);
+        assert_eq!(scrape().value("lifeboat_outbox_reports_dropped", &[]), 1.0);
+        let cancel = CancellationToken::new();
+        let api = Arc::new(Flaky(std::sync::atomic::AtomicU32::new(2)));
+        let delivery = tokio::spawn(outbox.clone().run(api, cancel.clone()));
+        while outbox.pending() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        cancel.cancel();
+        delivery.await.unwrap();
+        let after = scrape();
+        assert_eq!(after.value("lifeboat_outbox_reports", &[]), 0.0);
+        let result = |r| after.value("lifeboat_outbox_deliveries", &[("result", r)]);
+        assert_eq!((result("failed"), result("delivered")), (2.0, 1.0));
+        let timed = [("result", "failed")];
+        assert_eq!(
+            after.count("lifeboat_outbox_delivery_duration_seconds", &timed),
+            2
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod guest_agent;
 mod instance;
 mod lab;
+mod metrics;
 mod pacemaker;
 mod peer;
 mod process;

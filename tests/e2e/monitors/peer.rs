@@ -32,7 +32,7 @@ async fn lab_with_api(
 
 /// Registers the lab's hosts in one segment, starts their agents with `extra` and waits until
 /// every agent hears every other.
-async fn register_and_start_agents(lab: &mut Lab, store: &Arc<dyn Store>, extra: &str) {
+pub(super) async fn register_and_start_agents(lab: &mut Lab, store: &Arc<dyn Store>, extra: &str) {
     let (prefix, hosts) = (lab.prefix.clone(), lab.hosts);
     let names = names(hosts);
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use lifeboat_core::clock::Clock;
 use lifeboat_core::model::HostEvent;
+use lifeboat_metrics::PeerMetrics;
 use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
@@ -209,6 +210,7 @@ pub struct PeerMonitor {
     outbox: Arc<Outbox>,
     clock: Arc<dyn Clock>,
     power: PowerCheck,
+    metrics: PeerMetrics,
 }
 
 impl PeerMonitor {
@@ -224,7 +226,14 @@ impl PeerMonitor {
             outbox,
             clock,
             power,
+            metrics: PeerMetrics::default(),
         }
+    }
+
+    /// The driver counting heartbeats, silences and its judgements in `metrics`.
+    pub fn with_metrics(mut self, metrics: PeerMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Heartbeats and judges until `cancel`.
@@ -312,23 +321,27 @@ impl PeerMonitor {
                         tracing::debug!(from = %from, claimed = %hb.from, "ignoring a heartbeat from an unexpected address");
                         continue;
                     }
+                    self.metrics.heartbeat(&hb.from, &s.network_names[net]);
                     views.heard(&hb.from, net, hb.view, Instant::now());
                 }
                 _ = judge.tick() => {
                     let now = Instant::now();
                     let view = views.mine(now);
+                    self.count_heard(&view);
                     if view != sent_view {
                         seq += 1;
                         self.send(&sockets, seq, &view).await;
                         sent_view = view;
                     }
                     let Some(verdicts) = views.verdicts(now) else {
+                        self.metrics.set_quorum(false);
                         if quorate {
                             tracing::warn!(host.name = %me, live = ?views.live(now), agents = s.segment.hosts.len(), "this agent sees a minority of the segment: judging nobody");
                             quorate = false;
                         }
                         continue;
                     };
+                    self.metrics.set_quorum(true);
                     if !quorate {
                         tracing::info!(host.name = %me, "this agent sees a majority of the segment again");
                         quorate = true;
@@ -336,7 +349,18 @@ impl PeerMonitor {
                     for verdict in verdicts {
                         self.apply(&mut tracked, &mut queued, &verdict);
                     }
+                    self.metrics.set_hosts_down(tracked.values().filter(|t| t.stopped).count());
                 }
+            }
+        }
+    }
+
+    /// Tells the metrics which peers this agent hears on which network.
+    fn count_heard(&self, view: &HashMap<String, Heard>) {
+        let s = &self.settings;
+        for (host, bits) in view.iter().filter(|(h, _)| **h != s.segment.me) {
+            for (net, name) in s.network_names.iter().enumerate() {
+                self.metrics.set_heard(host, name, bits & (1 << net) != 0);
             }
         }
     }

@@ -1,3 +1,5 @@
+//! The driver's transitions, settings and report queueing.
+
 use super::*;
 
 #[test]
@@ -138,7 +140,7 @@ fn slow_reporter(dir: &std::path::Path) -> (PeerMonitor, Arc<Outbox>) {
         retry_initial: Duration::from_millis(100),
         retry_max: Duration::from_millis(100),
     };
-    let outbox = Outbox::open(dir, settings, "hostmonitor").unwrap();
+    let outbox = Outbox::open(dir, settings, "hostmonitor", Default::default()).unwrap();
     let peers = ["c1=127.0.0.1", "c2=127.0.0.2", "c3=127.0.0.3"].map(String::from);
     let second = Duration::from_secs(1);
     let settings =

@@ -1,6 +1,7 @@
 //! The agents' configuration: masakari-monitors' sections and option names (a
-//! masakarimonitors.conf works as is), plus Lifeboat's `[outbox]` and `[peer]`.
+//! masakarimonitors.conf works as is), plus Lifeboat's `[outbox]`, `[peer]` and `[metrics]`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use lifeboat_core::config::{
@@ -78,6 +79,21 @@ config_section! {
         pub retry_initial: Seconds = "1";
         /// Longest wait between two delivery attempts, in seconds.
         pub retry_max: Seconds = "30";
+    }
+}
+
+config_section! {
+    /// Each agent's optional Prometheus listener (Lifeboat's addition), serving only
+    /// `GET /metrics` (OpenMetrics text, unauthenticated: bind it to an address only the
+    /// scraper reaches). The agents read one file, so each has its own address; `lifeboat
+    /// monitors` serves every one that is set. Empty: no listener.
+    pub struct MetricsSection in "metrics" {
+        /// `address:port` of the hostmonitor's metrics (e.g. `127.0.0.1:9105`).
+        pub hostmonitor_listen: Option<String> = "";
+        /// `address:port` of the processmonitor's metrics (e.g. `127.0.0.1:9106`).
+        pub processmonitor_listen: Option<String> = "";
+        /// `address:port` of the instancemonitor's metrics (e.g. `127.0.0.1:9107`).
+        pub instancemonitor_listen: Option<String> = "";
     }
 }
 
@@ -226,6 +242,8 @@ pub struct MonitorsConfig {
     pub api: ApiSection,
     /// `[outbox]`.
     pub outbox: OutboxSection,
+    /// `[metrics]`.
+    pub metrics: MetricsSection,
     /// `[host]`.
     pub host: HostSection,
     /// `[peer]`.
@@ -275,6 +293,7 @@ impl MonitorsConfig {
         LoggingSection::SPEC,
         ApiSection::SPEC,
         OutboxSection::SPEC,
+        MetricsSection::SPEC,
         HostSection::SPEC,
         PeerSection::SPEC,
         ProcessSection::SPEC,
@@ -319,6 +338,7 @@ impl MonitorsConfig {
             logging: LoggingSection::from_raw(raw, errors),
             api: ApiSection::from_raw(raw, errors),
             outbox: OutboxSection::from_raw(raw, errors),
+            metrics: MetricsSection::from_raw(raw, errors),
             host: HostSection::from_raw(raw, errors),
             peer: PeerSection::from_raw(raw, errors),
             process: ProcessSection::from_raw(raw, errors),
@@ -403,7 +423,51 @@ impl MonitorsConfig {
                 "[outbox] max_reports must be at least 1".to_owned(),
             ));
         }
+        errors.extend(self.metrics_errors());
         errors
+    }
+
+    /// The `[metrics]` options, by agent.
+    fn metrics_options(&self) -> [(&'static str, Option<&str>); 3] {
+        let m = &self.metrics;
+        [
+            ("hostmonitor", m.hostmonitor_listen.as_deref()),
+            ("processmonitor", m.processmonitor_listen.as_deref()),
+            ("instancemonitor", m.instancemonitor_listen.as_deref()),
+        ]
+    }
+
+    /// Listen addresses that are not `address:port`, or that two agents share.
+    fn metrics_errors(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut seen: Vec<(&str, SocketAddr)> = Vec::new();
+        for (agent, text) in self.metrics_options() {
+            let Some(text) = text else { continue };
+            match text.trim().parse::<SocketAddr>() {
+                Ok(address) => {
+                    if let Some((other, _)) = seen.iter().find(|(_, a)| *a == address) {
+                        errors.push(ConfigError::Inconsistent(format!(
+                            "[metrics] {agent}_listen = {text}: {other}_listen has it already"
+                        )));
+                    }
+                    seen.push((agent, address));
+                }
+                Err(_) => errors.push(ConfigError::Inconsistent(format!(
+                    "[metrics] {agent}_listen = {text}: not an address:port (e.g. \
+                     127.0.0.1:9105; [::1]:9105 for IPv6)"
+                ))),
+            }
+        }
+        errors
+    }
+
+    /// Where `agent` (`hostmonitor`, …) serves its metrics; none unless `[metrics]` says.
+    pub fn metrics_listen(&self, agent: &str) -> Option<SocketAddr> {
+        let (_, text) = self
+            .metrics_options()
+            .into_iter()
+            .find(|(a, _)| *a == agent)?;
+        text?.trim().parse().ok()
     }
 
     /// This node's name: `[DEFAULT] hostname`, else the kernel's host name.
@@ -439,112 +503,4 @@ pub fn system_hostname() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<LoadedMonitors, Vec<ConfigError>> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("masakarimonitors.conf");
-        std::fs::write(&path, text).unwrap();
-        MonitorsConfig::load(&[path], Vec::new())
-    }
-
-    #[test]
-    fn a_masakarimonitors_conf_loads_as_is() {
-        let loaded = load(
-            "[DEFAULT]\nhost = compute-1\n[api]\nauth_type = none\nendpoint = http://127.0.0.1:15868/v1\n\
-             [host]\nmonitoring_driver = default\nmonitoring_samples = 2\ncorosync_multicast_interfaces = eth0,eth1\n\
-             [process]\nprocess_list_path = /tmp/pl.yaml\nrestart_retries = 1\n\
-             [introspectiveinstancemonitor]\nguest_monitoring_interval = 5\n[libvirt]\nconnection_uri = test:///default\n",
-        )
-        .unwrap();
-        let c = &loaded.config;
-        assert_eq!(c.hostname(), "compute-1");
-        assert_eq!(c.host.monitoring_samples, 2);
-        assert_eq!(c.host.corosync_multicast_interfaces, vec!["eth0", "eth1"]);
-        assert_eq!(c.process.restart_retries, 1);
-        assert_eq!(c.libvirt.connection_uri, "test:///default");
-        assert_eq!(
-            c.introspective.guest_monitoring_interval.0,
-            std::time::Duration::from_secs(5)
-        );
-        assert!(!c.introspective.enabled);
-        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    }
-
-    #[test]
-    fn the_guest_agent_heartbeat_options_are_masakaris_and_checked() {
-        let c = load("[api]\nauth_type = none\nendpoint = http://x/v1\n")
-            .unwrap()
-            .config;
-        let g = &c.introspective;
-        assert_eq!(
-            g.guest_monitoring_timeout.0,
-            std::time::Duration::from_secs(2)
-        );
-        assert_eq!(g.guest_monitoring_failure_threshold, 3);
-        assert!(matches!(
-            crate::instance::agent_channels(&g.qemu_guest_agent_sock_path).unwrap(),
-            crate::instance::AgentChannels::SocketPath(_)
-        ));
-        let any = load(
-            "[api]\nauth_type = none\nendpoint = http://x/v1\n\
-             [introspectiveinstancemonitor]\nqemu_guest_agent_sock_path =\n",
-        )
-        .unwrap()
-        .config;
-        assert!(matches!(
-            crate::instance::agent_channels(&any.introspective.qemu_guest_agent_sock_path),
-            Ok(crate::instance::AgentChannels::AnyAgent)
-        ));
-        let errors = load(
-            "[api]\nauth_type = none\nendpoint = http://x/v1\n[introspectiveinstancemonitor]\n\
-             enabled = true\nguest_monitoring_failure_threshold = 0\nqemu_guest_agent_sock_path = (\n",
-        )
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
-        assert!(
-            errors.contains("failure_threshold") && errors.contains("regex"),
-            "{errors}"
-        );
-    }
-
-    #[test]
-    fn incomplete_api_credentials_are_refused_with_the_missing_options() {
-        let errors = load("[api]\nauth_type = password\nusername = u\npassword = hunter2\n")
-            .unwrap_err()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert!(errors.contains("auth_url"), "{errors}");
-        assert!(!errors.contains("hunter2"));
-        let errors = load("[api]\nauth_type = admin_token\nendpoint = http://x/v1\n").unwrap_err();
-        assert!(errors[0].to_string().contains("token"), "{errors:?}");
-        let errors =
-            load("[api]\nauth_type = none\n[process]\ncheck_interval = soon\n").unwrap_err();
-        let text = errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
-        assert!(
-            text.contains("check_interval") && text.contains("endpoint"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn the_committed_sample_is_current() {
-        let committed = include_str!("../../etc/lifeboat-monitors.conf.sample");
-        assert_eq!(
-            MonitorsConfig::sample(),
-            committed,
-            "etc/lifeboat-monitors.conf.sample is stale: regenerate it with \
-             `lifeboat manage config sample --monitors > etc/lifeboat-monitors.conf.sample`"
-        );
-    }
-}
+mod tests;
