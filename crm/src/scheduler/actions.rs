@@ -21,6 +21,8 @@ pub enum Verb {
     Recover,
     /// Stop and start here because something it depends on restarts.
     Restart,
+    /// The agent's reload: its parameters changed, none that need a restart.
+    Reload,
     /// Unpromoted → Promoted.
     Promote,
     /// Promoted → Unpromoted.
@@ -39,6 +41,7 @@ impl Verb {
             Self::Migrate => "Migrate",
             Self::Recover => "Recover",
             Self::Restart => "Restart",
+            Self::Reload => "Reload",
             Self::Promote => "Promote",
             Self::Demote => "Demote",
             Self::Fence => "Fence",
@@ -235,7 +238,7 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
-    let mut restart = vec![false; w.rscs.len()];
+    let mut restart = super::digest::restarts(w);
     for _ in 0..8 {
         let mut changed = false;
         for (f, t, implies, label, symmetrical) in &pairs {
@@ -466,7 +469,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                     r.stop_reason.clone().map(|s| format!("due to {s}")),
                 ));
             }
-            None
+            super::digest::reloads(w, p, c).then(|| change(Verb::Reload, role_node(cur_role, c), None))
         }
     }
 }

@@ -34,6 +34,9 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
                 continue;
             };
             unpack_resource(w, rsc, node, lrm);
+            if let Some(change) = super::digest::check(w, cluster, rsc, lrm) {
+                w.rscs[rsc].param_changes.push((node, change));
+            }
         }
     }
     fail_counts(w);

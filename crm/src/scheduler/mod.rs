@@ -7,6 +7,7 @@
 
 mod actions;
 mod clones;
+mod digest;
 mod history;
 mod influence;
 mod migration;
@@ -19,6 +20,7 @@ mod working;
 use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
+pub use digest::{ParamChange, params_digest};
 pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
 pub use working::{NodeInfo, Rsc, RscKind, Working};
 

@@ -241,6 +241,7 @@ pub(super) fn blank(
         stop_blocked: false,
         migrating: false,
         migration_blocked: None,
+        param_changes: Vec::new(),
         partial_scores: None,
         utilization: Default::default(),
     }
