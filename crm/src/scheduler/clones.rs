@@ -50,6 +50,24 @@ fn instance_current(w: &Working, inst: usize) -> Option<usize> {
         .find_map(|&p| w.rscs[p].running.first().map(|&(n, _)| n))
 }
 
+/// The order instances are assigned in once the running ones kept their nodes (part of
+/// Pacemaker's `pcmk__cmp_instance`): one whose current node no longer takes it after all
+/// others, then failed ones after the healthy; otherwise in instance order.
+fn assignment_order(
+    w: &Working,
+    instances: &[usize],
+    inst_scores: &dyn Fn(&Working, usize) -> Scores,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..instances.len()).collect();
+    order.sort_by_key(|&k| {
+        let inst = instances[k];
+        let stranded = instance_current(w, inst).is_some_and(|cur| inst_scores(w, inst)[cur].0 < 0);
+        let failed = w.primitives(inst).iter().any(|&p| w.rscs[p].failed);
+        (stranded, failed)
+    });
+    order
+}
+
 pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, busy: &mut Vec<bool>) {
     let RscKind::Clone {
         instances,
@@ -121,7 +139,8 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 placed += 1;
             }
         }
-        for (k, &inst) in instances.iter().enumerate() {
+        for k in assignment_order(w, &instances, &inst_scores) {
+            let inst = instances[k];
             if chosen[k].is_some() || placed >= max {
                 continue;
             }
