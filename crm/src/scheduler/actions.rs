@@ -318,6 +318,7 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             break;
         }
     }
+    super::blocked::block_stops(w, &stop_waits, &mut restart);
     for (p, r) in restart.iter().enumerate() {
         if *r {
             w.rscs[p].extra_stops.push(usize::MAX);
@@ -407,6 +408,13 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
             )),
         )),
         (Some(c), Some(n)) => {
+            if r.stop_blocked && r.stop_reason.is_some() {
+                return Some(change(
+                    Verb::Stop,
+                    role_node(cur_role, c),
+                    r.stop_reason.clone().map(|s| format!("due to {s} (blocked)")),
+                ));
+            }
             if let Some(b) = blocked {
                 if c == n && !r.failed && !restart && b == "quorum freeze" {
                     return None;

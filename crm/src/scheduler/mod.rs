@@ -6,6 +6,7 @@
 //! node (`placement`, `clones`), then derive the actions and their order (`actions`).
 
 mod actions;
+mod blocked;
 mod clones;
 mod digest;
 mod history;
