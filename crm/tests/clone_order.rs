@@ -1,5 +1,5 @@
-//! The order clone instances are assigned in, on a CIB written for this test (the expected
-//! summary is what Debian's crm_simulate 2.1.5 prints for it).
+//! How clone instances are assigned (their order, their own target-role), on CIBs written for
+//! these tests (the expected summaries are what Debian's crm_simulate 2.1.5 prints).
 
 #![allow(
     clippy::unwrap_used,
@@ -37,4 +37,47 @@ fn an_instance_whose_node_bans_it_is_assigned_after_the_others() {
         .collect();
     // web:1 takes the first free node (n2), the stranded web:0 the next one.
     assert_eq!(got, ["* Move web:0 ( n1 -> n3 )", "* Start web:1 ( n2 )"]);
+}
+
+/// Clone c is disabled (target-role Stopped) and runs web on n1 and n2; `CHILD_META` goes
+/// into web.
+const DISABLED_CLONE: &str = r#"<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><clone id="c"><meta_attributes id="cm"><nvpair id="cm1" name="target-role" value="Stopped"/></meta_attributes>
+<primitive id="web" class="ocf" provider="heartbeat" type="Dummy">CHILD_META</primitive></clone>
+<primitive id="other" class="ocf" provider="heartbeat" type="Dummy"/></resources>
+<constraints/></configuration><status>
+<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member">
+<lrm id="1"><lrm_resources><lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="3:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource></lrm_resources></lrm></node_state>
+<node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member">
+<lrm id="2"><lrm_resources><lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="3:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource><lrm_resource id="other" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="other_last_0" operation="start" call-id="4" rc-code="0" op-status="0" interval="0" transition-key="4:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource></lrm_resources></lrm></node_state>
+</status></cib>"#;
+
+fn summary(xml: &str) -> Vec<String> {
+    let cluster = lifeboat_crm::cib::parse(xml).unwrap();
+    lifeboat_crm::schedule(&cluster, 0)
+        .changes
+        .iter()
+        .map(|c| summary_line(c).split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn a_disabled_clone_stops_its_instances() {
+    let xml = DISABLED_CLONE.replace("CHILD_META", "");
+    assert_eq!(
+        summary(&xml),
+        [
+            "* Stop web:0 ( n1 ) due to node availability",
+            "* Stop web:1 ( n2 ) due to node availability",
+        ]
+    );
+}
+
+#[test]
+fn the_primitives_own_target_role_overrides_the_clones() {
+    let started = r#"<meta_attributes id="wm"><nvpair id="wm1" name="target-role" value="Started"/></meta_attributes>"#;
+    let xml = DISABLED_CLONE.replace("CHILD_META", started);
+    assert!(summary(&xml).is_empty());
 }

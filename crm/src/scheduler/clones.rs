@@ -81,7 +81,8 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
     };
     let mut scores = placement::base_scores(w, cluster, clone);
     placement::apply_colocations(w, cluster, clone, &mut scores, busy);
-    let disabled = w.target_role(clone) == Some(Role::Stopped) || w.stop_all;
+    // An instance's own target-role overrides the clone's.
+    let disabled = |w: &Working, inst: usize| w.target_role(inst) == Some(Role::Stopped) || w.stop_all;
     let n = w.nodes.len();
     let mut per_node = vec![0usize; n];
     let mut placed = 0usize;
@@ -117,11 +118,14 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
         .count()
         .max(1);
     let optimal = (max / usable).max(1).min(node_max);
-    if !disabled {
+    {
         // Keep running instances where they are, while the node still allows them.
         for (k, &inst) in instances.iter().enumerate() {
             if placed >= max {
                 break;
+            }
+            if disabled(w, inst) {
+                continue;
             }
             let Some(cur) = instance_current(w, inst) else {
                 continue;
@@ -141,7 +145,7 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
         }
         for k in assignment_order(w, &instances, &inst_scores) {
             let inst = instances[k];
-            if chosen[k].is_some() || placed >= max {
+            if chosen[k].is_some() || placed >= max || disabled(w, inst) {
                 continue;
             }
             let s = inst_scores(w, inst);
