@@ -153,7 +153,7 @@ fn starts(w: &Working, idx: usize, restart: &[bool]) -> bool {
     w.primitives(idx).iter().any(|&p| {
         let r = &w.rscs[p];
         r.managed
-            && r.start_blocked.is_none()
+            && (r.start_blocked.is_none() || restart[p])
             && r.next_node.is_some()
             && (r.next_node != r.running.first().map(|&(n, _)| n) || r.failed || restart[p])
     })
@@ -265,6 +265,16 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                         .find(|&q| w.rscs[q].next_node == here)
                     {
                         Some(q) => (q, true, "start".to_string()),
+                        None if super::blocked::partner_leaves(w, f, p) => {
+                            // Its stop is implied by the stop of the instance it follows,
+                            // and it cannot start again without one here.
+                            if !restart[p] {
+                                restart[p] = true;
+                                w.rscs[p].start_blocked = Some(String::new());
+                                changed = true;
+                            }
+                            continue;
+                        }
                         None => (f, false, label.clone()),
                     }
                 } else {
@@ -307,7 +317,9 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                 let stays = r.next_node.is_some()
                     && r.next_node == r.running.first().map(|&(n, _)| n)
                     && !r.failed;
-                if *implies && first_starts && stays && !restart[p] {
+                // A clone restarting an instance in place restarts what follows it.
+                let clone_restarts = super::blocked::restarts_in_place(w, f, &restart);
+                if (*implies && first_starts || clone_restarts) && stays && !restart[p] {
                     restart[p] = true;
                     w.rscs[p].stop_reason = Some(format!("required {} {label}", w.rscs[f].id));
                     changed = true;
@@ -422,7 +434,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 return Some(change(
                     Verb::Stop,
                     role_node(cur_role, c),
-                    Some(format!("due to {b}")),
+                    (!b.is_empty()).then(|| format!("due to {b}")),
                 ));
             }
             if c != n {

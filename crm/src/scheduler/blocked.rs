@@ -1,6 +1,6 @@
-//! Stops that cannot run because a stop that must come first cannot (an unmanaged or blocked
-//! resource ordered after them): what would move or restart stays where it is, and the
-//! summary says "Stop … due to … (blocked)".
+//! Stops forced or prevented by the stops around them: a stop that cannot run because a stop
+//! that must come first cannot (an unmanaged or blocked resource ordered after it), and an
+//! interleaved instance whose partner instance stops.
 
 use super::working::Working;
 
@@ -58,4 +58,26 @@ pub(super) fn block_stops(w: &mut Working, stop_waits: &[(usize, usize)], restar
             break;
         }
     }
+}
+
+/// Whether the interleaved instance `p` loses the instance of `first` it follows: one runs on
+/// its node now and none will after the transition, while `p` would stay.
+pub(super) fn partner_leaves(w: &Working, first: usize, p: usize) -> bool {
+    let r = &w.rscs[p];
+    let here = r.running.first().map(|&(n, _)| n);
+    let stays = here.is_some() && r.next_node == here && !r.failed;
+    stays
+        && w.primitives(first).iter().any(|&q| {
+            let f = &w.rscs[q];
+            f.managed && f.running.first().map(|&(n, _)| n) == here && f.next_node != here
+        })
+}
+
+/// Whether `first` is a clone with an instance that stops and starts again on its node.
+pub(super) fn restarts_in_place(w: &Working, first: usize, restart: &[bool]) -> bool {
+    matches!(w.rscs[first].kind, super::working::RscKind::Clone { .. })
+        && w.primitives(first).iter().any(|&q| {
+            let r = &w.rscs[q];
+            restart[q] && r.next_node.is_some() && r.running.first().map(|&(n, _)| n) == r.next_node
+        })
 }
