@@ -33,7 +33,12 @@ fn summary(xml: &str) -> Vec<String> {
     let t = lifeboat_crm::schedule(&cluster, 0);
     t.changes
         .iter()
-        .map(|c| summary_line(c).split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            summary_line(c)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -41,7 +46,10 @@ fn summary(xml: &str) -> Vec<String> {
 fn a_restart_waiting_for_an_unmanaged_stop_is_a_blocked_stop() {
     assert_eq!(
         summary(UNMANAGED_LAST),
-        ["* Start a ( n1 )", "* Stop b ( n1 ) due to unrunnable c stop (blocked)"]
+        [
+            "* Start a ( n1 )",
+            "* Stop b ( n1 ) due to unrunnable c stop (blocked)"
+        ]
     );
 }
 
@@ -63,6 +71,10 @@ fn the_blocked_members_keep_running() {
     let t = lifeboat_crm::schedule(&cluster, 0);
     for id in ["b", "c", "d"] {
         let p = t.working.rscs.iter().position(|r| r.id == id).unwrap();
-        assert_eq!(lifeboat_crm::scheduler::revised(&t.working, p).len(), 1, "{id}");
+        assert_eq!(
+            lifeboat_crm::scheduler::revised(&t.working, p).len(),
+            1,
+            "{id}"
+        );
     }
 }

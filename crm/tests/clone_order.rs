@@ -33,7 +33,12 @@ fn an_instance_whose_node_bans_it_is_assigned_after_the_others() {
     let got: Vec<String> = t
         .changes
         .iter()
-        .map(|c| summary_line(c).split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            summary_line(c)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     // web:1 takes the first free node (n2), the stranded web:0 the next one.
     assert_eq!(got, ["* Move web:0 ( n1 -> n3 )", "* Start web:1 ( n2 )"]);
@@ -59,7 +64,12 @@ fn summary(xml: &str) -> Vec<String> {
     lifeboat_crm::schedule(&cluster, 0)
         .changes
         .iter()
-        .map(|c| summary_line(c).split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            summary_line(c)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -108,7 +118,10 @@ fn a_clone_at_clone_max_lists_no_stopped_nodes() {
     assert!(text.contains("* Started: [ n1 ]"), "{text}");
     assert!(!text.contains("Stopped"), "{text}");
     // Below clone-max, the allowed nodes without an instance are listed.
-    let two = ONE_OF_THREE.replace(r#"name="clone-max" value="1""#, r#"name="clone-max" value="2""#);
+    let two = ONE_OF_THREE.replace(
+        r#"name="clone-max" value="1""#,
+        r#"name="clone-max" value="2""#,
+    );
     let cluster = lifeboat_crm::cib::parse(&two).unwrap();
     let t = lifeboat_crm::schedule(&cluster, 0);
     let text = lifeboat_crm::output::status_text(&cluster, &t.working, View::Current);

@@ -55,7 +55,12 @@ fn summary(xml: &str) -> Vec<String> {
     lifeboat_crm::schedule(&cluster, 0)
         .changes
         .iter()
-        .map(|c| summary_line(c).split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|c| {
+            summary_line(c)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 

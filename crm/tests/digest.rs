@@ -65,7 +65,10 @@ const OLD_STATE: &[(&str, &str)] = &[("state", "/run/old")];
 #[test]
 fn the_digest_is_pacemakers() {
     // Values crm_simulate logs for these parameters (sorted by name, as one XML element).
-    assert_eq!(params_digest(&Attrs::new()), "f2317cad3d54cec5d7d7aa7d0bf35cf8");
+    assert_eq!(
+        params_digest(&Attrs::new()),
+        "f2317cad3d54cec5d7d7aa7d0bf35cf8"
+    );
     assert_eq!(digest(STATE), "13a082328f0b6d3846cfd0991462a8e4");
     let two = [("state", "/run/web"), ("passwd", "secret")];
     assert_eq!(digest(&two), "0a0cec2616632765a8c71de28af900b4");

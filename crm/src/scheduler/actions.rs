@@ -424,7 +424,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 return Some(change(
                     Verb::Stop,
                     role_node(cur_role, c),
-                    r.stop_reason.clone().map(|s| format!("due to {s} (blocked)")),
+                    r.stop_reason
+                        .clone()
+                        .map(|s| format!("due to {s} (blocked)")),
                 ));
             }
             if let Some(b) = blocked {
@@ -489,7 +491,8 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                     r.stop_reason.clone().map(|s| format!("due to {s}")),
                 ));
             }
-            super::digest::reloads(w, p, c).then(|| change(Verb::Reload, role_node(cur_role, c), None))
+            super::digest::reloads(w, p, c)
+                .then(|| change(Verb::Reload, role_node(cur_role, c), None))
         }
     }
 }

@@ -33,7 +33,7 @@ pub(super) fn block_stops(w: &mut Working, stop_waits: &[(usize, usize)], restar
                     continue;
                 }
                 let cascaded = restart[p]
-                    .then(|| r.stop_reason.as_deref())
+                    .then_some(r.stop_reason.as_deref())
                     .flatten()
                     .and_then(|why| why.strip_prefix("required "))
                     .and_then(|why| why.strip_suffix(" start"))

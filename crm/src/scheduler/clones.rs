@@ -82,7 +82,8 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
     let mut scores = placement::base_scores(w, cluster, clone);
     placement::apply_colocations(w, cluster, clone, &mut scores, busy);
     // An instance's own target-role overrides the clone's.
-    let disabled = |w: &Working, inst: usize| w.target_role(inst) == Some(Role::Stopped) || w.stop_all;
+    let disabled =
+        |w: &Working, inst: usize| w.target_role(inst) == Some(Role::Stopped) || w.stop_all;
     let n = w.nodes.len();
     let mut per_node = vec![0usize; n];
     let mut placed = 0usize;

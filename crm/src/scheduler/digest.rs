@@ -155,7 +155,7 @@ fn only_secrets_changed(prim: &Primitive, op: &LrmOp) -> bool {
         .secure_params
         .as_deref()
         .unwrap_or(" passwd password user ");
-    let old = op.feature_set.as_deref().is_some_and(|v| older_than_3_16(v));
+    let old = op.feature_set.as_deref().is_some_and(older_than_3_16);
     let kept: Attrs = prim
         .params
         .iter()
@@ -168,10 +168,7 @@ fn only_secrets_changed(prim: &Primitive, op: &LrmOp) -> bool {
 
 /// Whether a `crm_feature_set` is older than 3.16.0.
 fn older_than_3_16(version: &str) -> bool {
-    let parts: Vec<u64> = version
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect();
+    let parts: Vec<u64> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
     parts < vec![3, 16, 0]
 }
 
@@ -211,25 +208,28 @@ fn stays_on(w: &Working, p: usize, node: usize) -> bool {
 /// The primitives that restart "due to resource definition change" (the reason is set),
 /// indexed like `w.rscs`.
 pub(super) fn restarts(w: &mut Working) -> Vec<bool> {
-    let mut restart = vec![false; w.rscs.len()];
-    for p in 0..w.rscs.len() {
-        let change = w.rscs[p]
-            .param_changes
-            .iter()
-            .filter(|&&(n, c)| c != ParamChange::Reload && stays_on(w, p, n))
-            .map(|&(_, c)| c)
-            .min_by_key(|&c| c != ParamChange::Restart);
-        if let Some(c) = change {
-            restart[p] = true;
-            if c == ParamChange::Restart {
-                w.rscs[p].stop_reason = Some("resource definition change".into());
-            }
+    let changes: Vec<Option<ParamChange>> = (0..w.rscs.len())
+        .map(|p| {
+            w.rscs[p]
+                .param_changes
+                .iter()
+                .filter(|&&(n, c)| c != ParamChange::Reload && stays_on(w, p, n))
+                .map(|&(_, c)| c)
+                .min_by_key(|&c| c != ParamChange::Restart)
+        })
+        .collect();
+    for (r, change) in w.rscs.iter_mut().zip(&changes) {
+        if *change == Some(ParamChange::Restart) {
+            r.stop_reason = Some("resource definition change".into());
         }
     }
-    restart
+    changes.iter().map(Option::is_some).collect()
 }
 
 /// Whether `p`, staying on `node` with nothing else to do, reloads its parameters there.
 pub(super) fn reloads(w: &Working, p: usize, node: usize) -> bool {
-    w.rscs[p].param_changes.contains(&(node, ParamChange::Reload)) && stays_on(w, p, node)
+    w.rscs[p]
+        .param_changes
+        .contains(&(node, ParamChange::Reload))
+        && stays_on(w, p, node)
 }
