@@ -6,7 +6,9 @@
     reason = "a test fails loudly on the first surprise"
 )]
 
-use lifeboat_crm::output::summary_line;
+mod support;
+
+use support::summary;
 
 /// Group g: a (stopped), b and c running, c unmanaged.
 const UNMANAGED_LAST: &str = r#"<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
@@ -27,20 +29,6 @@ const UNMANAGED_AFTER_TWO: &str = r#"<cib have-quorum="1"><configuration><crm_co
 <node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member">
 <lrm id="1"><lrm_resources><lrm_resource id="a" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="a_last_0" operation="monitor" call-id="1" rc-code="7" op-status="0" interval="0" transition-key="1:1:7:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource><lrm_resource id="b" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="b_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="3:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource><lrm_resource id="c" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="c_last_0" operation="start" call-id="4" rc-code="0" op-status="0" interval="0" transition-key="4:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource><lrm_resource id="d" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="d_last_0" operation="start" call-id="5" rc-code="0" op-status="0" interval="0" transition-key="5:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource></lrm_resources></lrm></node_state>
 </status></cib>"#;
-
-fn summary(xml: &str) -> Vec<String> {
-    let cluster = lifeboat_crm::cib::parse(xml).unwrap();
-    let t = lifeboat_crm::schedule(&cluster, 0);
-    t.changes
-        .iter()
-        .map(|c| {
-            summary_line(c)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
 
 #[test]
 fn a_restart_waiting_for_an_unmanaged_stop_is_a_blocked_stop() {

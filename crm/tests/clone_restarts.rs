@@ -7,7 +7,9 @@
     reason = "a test fails loudly on the first surprise"
 )]
 
-use lifeboat_crm::output::summary_line;
+mod support;
+
+use support::summary;
 
 /// A then B (interleaved) then dummy; A is banned from n1, where a:0, b:0 and dummy run.
 const PARTNER_LEAVES: &str = r#"<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
@@ -49,20 +51,6 @@ const CLONE_GROWS: &str = r#"<cib have-quorum="1"><configuration><crm_config><cl
 <lrm id="2"><lrm_resources><lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="3:1:0:x" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource></lrm_resources></lrm></node_state>
 <node_state id="3" uname="n3" in_ccm="true" crmd="online" join="member" expected="member"/>
 </status></cib>"#;
-
-fn summary(xml: &str) -> Vec<String> {
-    let cluster = lifeboat_crm::cib::parse(xml).unwrap();
-    lifeboat_crm::schedule(&cluster, 0)
-        .changes
-        .iter()
-        .map(|c| {
-            summary_line(c)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
 
 #[test]
 fn an_interleaved_instance_stops_with_its_partner_and_what_follows_restarts() {

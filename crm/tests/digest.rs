@@ -7,8 +7,10 @@
 )]
 
 use lifeboat_crm::model::Attrs;
-use lifeboat_crm::output::summary_line;
+mod support;
+
 use lifeboat_crm::scheduler::params_digest;
+use support::summary;
 
 /// A group `app` (web, then db) running on n1; `params` are web's instance attributes and
 /// `web_op` the extra attributes of web's start in the history.
@@ -43,20 +45,6 @@ fn digest(params: &[(&str, &str)]) -> String {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     params_digest(&attrs)
-}
-
-fn summary(xml: &str) -> Vec<String> {
-    let cluster = lifeboat_crm::cib::parse(xml).unwrap();
-    let t = lifeboat_crm::schedule(&cluster, 0);
-    t.changes
-        .iter()
-        .map(|c| {
-            summary_line(c)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
 }
 
 const STATE: &[(&str, &str)] = &[("state", "/run/web")];

@@ -29,31 +29,13 @@ pub fn params_digest(params: &Attrs) -> String {
     let mut text = String::from(" <parameters");
     // A BTreeMap iterates in byte order of the names, as Pacemaker sorts them.
     for (name, value) in params {
-        text.push_str(&format!(" {name}=\"{}\"", escape(value)));
+        text.push_str(&format!(" {name}=\"{}\"", crate::cib::write::escape(value)));
     }
     text.push_str("/>\n");
     Md5::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// The same XML escapes as libxml2 uses in attribute values.
-fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The configured primitive named `id`, anywhere in the tree.
