@@ -27,6 +27,8 @@ pub enum Verb {
     Promote,
     /// Promoted → Unpromoted.
     Demote,
+    /// Demoted and promoted again in place (after a failure with on-fail=demote).
+    RePromote,
     /// Fence a node.
     Fence,
 }
@@ -44,6 +46,7 @@ impl Verb {
             Self::Reload => "Reload",
             Self::Promote => "Promote",
             Self::Demote => "Demote",
+            Self::RePromote => "Re-promote",
             Self::Fence => "Fence",
         }
     }
@@ -483,6 +486,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
             }
             if r.failed {
                 return Some(change(Verb::Recover, role_node(cur_role, c), multiply));
+            }
+            if r.demote_failed && !restart && next_role == Role::Promoted {
+                return Some(change(Verb::RePromote, role_node(cur_role, c), None));
             }
             if restart {
                 return Some(change(

@@ -475,6 +475,8 @@ fn process_state(w: &mut Working, rsc: usize, node: usize, role: Role, mut on_fa
         w.rscs[rsc].running.push((node, role));
         match on_fail {
             OnFail::Ignore => {}
+            // Recovered by demotion (and promoted again where it stays promoted).
+            OnFail::Demote if role == Role::Promoted => w.rscs[rsc].demote_failed = true,
             _ => w.rscs[rsc].failed = true,
         }
     }

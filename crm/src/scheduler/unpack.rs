@@ -242,6 +242,7 @@ pub(super) fn blank(
         migrating: false,
         migration_blocked: None,
         param_changes: Vec::new(),
+        demote_failed: false,
         partial_scores: None,
         utilization: Default::default(),
     }

@@ -147,6 +147,9 @@ pub struct Rsc {
     pub migration_blocked: Option<String>,
     /// Its parameters changed since it started on a node: the node and what that asks for.
     pub param_changes: Vec<(usize, super::digest::ParamChange)>,
+    /// A promoted failure with on-fail=demote: it demotes (and promotes again if it stays
+    /// promoted) instead of a full recovery.
+    pub demote_failed: bool,
 }
 
 /// Nodes and resources.
