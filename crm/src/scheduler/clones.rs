@@ -52,7 +52,8 @@ fn instance_current(w: &Working, inst: usize) -> Option<usize> {
 
 /// The order instances are assigned in once the running ones kept their nodes (part of
 /// Pacemaker's `pcmk__cmp_instance`): one whose current node no longer takes it after all
-/// others, then failed ones after the healthy; otherwise in instance order.
+/// others, failed ones after the healthy, inactive ones after active ones, then the one with
+/// the higher node scores first; otherwise in instance order.
 fn assignment_order(
     w: &Working,
     instances: &[usize],
@@ -61,9 +62,19 @@ fn assignment_order(
     let mut order: Vec<usize> = (0..instances.len()).collect();
     order.sort_by_key(|&k| {
         let inst = instances[k];
-        let stranded = instance_current(w, inst).is_some_and(|cur| inst_scores(w, inst)[cur].0 < 0);
+        let scores = inst_scores(w, inst);
+        let current = instance_current(w, inst);
+        let stranded = current.is_some_and(|cur| scores[cur].0 < 0);
         let failed = w.primitives(inst).iter().any(|&p| w.rscs[p].failed);
-        (stranded, failed)
+        // Then the one preferring its best nodes more (node scores, best first).
+        let mut prefs: Vec<Score> = scores;
+        prefs.sort_by(|a, b| b.cmp(a));
+        (
+            stranded,
+            failed,
+            current.is_none(),
+            std::cmp::Reverse(prefs),
+        )
     });
     order
 }
@@ -108,6 +119,14 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
             }
             if w.rscs[p].orphan {
                 s.iter_mut().for_each(|x| *x = Score::NEG_INF);
+            }
+        }
+        if promotable {
+            for (node, x) in s.iter_mut().enumerate() {
+                let add = super::promotion::preference(w, &instances, inst, node);
+                if add.0 > 0 && w.nodes[node].available() {
+                    *x = *x + add;
+                }
             }
         }
         s

@@ -13,6 +13,7 @@ mod history;
 mod influence;
 mod migration;
 mod placement;
+mod promotion;
 mod scores;
 mod unpack;
 mod utilization;
