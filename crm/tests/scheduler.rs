@@ -32,9 +32,9 @@ fn cib(options: &str, quorum: bool, node1_attrs: &str, rsc_meta: &str, history1:
     )
 }
 
-const RUNNING: &str = r#"<lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="1:1:0:x"/>
+const RUNNING: &str = r#"<lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8" transition-key="1:1:0:x"/>
 <lrm_rsc_op id="web_monitor_10000" operation="monitor" call-id="4" rc-code="0" op-status="0" interval="10000" transition-key="2:1:0:x"/>"#;
-const FAILED: &str = r#"<lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" transition-key="1:1:0:x"/>
+const FAILED: &str = r#"<lrm_rsc_op id="web_last_0" operation="start" call-id="3" rc-code="0" op-status="0" interval="0" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8" transition-key="1:1:0:x"/>
 <lrm_rsc_op id="web_last_failure_0" operation="monitor" call-id="4" rc-code="7" op-status="0" interval="10000" transition-key="2:1:0:x"/>"#;
 
 fn summary(xml: &str) -> Vec<String> {

@@ -226,8 +226,9 @@ fn scores_are_printed_per_stage_and_node() {
         // The group's own location constraint, and its first member's.
         "pcmk__group_assign: g allocation score on n1: 100",
         "pcmk__group_assign: ip allocation score on n2: 0",
-        // The clone's instances: stickiness 1 where each runs.
-        "pcmk__clone_allocate: db:0 allocation score on n1: 1",
+        // The clone's instances: stickiness 1 where each runs, plus the promotion score
+        // there (20), as crm_simulate prints.
+        "pcmk__clone_allocate: db:0 allocation score on n1: 21",
         // The group follows the Promoted instance (INFINITY colocation).
         "pcmk__primitive_assign: ip allocation score on n2: -INFINITY",
         "db:0 promotion score on n1: 20",

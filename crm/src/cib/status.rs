@@ -63,5 +63,11 @@ fn op(o: XNode<'_, '_>) -> LrmOp {
         target_rc,
         last_rc_change: int("last-rc-change").or_else(|| int("last-run")),
         on_node: o.attribute("on_node").map(str::to_string),
+        op_digest: o.attribute("op-digest").map(str::to_string),
+        restart_digest: o.attribute("op-restart-digest").map(str::to_string),
+        force_restart: o.attribute("op-force-restart").map(str::to_string),
+        secure_digest: o.attribute("op-secure-digest").map(str::to_string),
+        secure_params: o.attribute("op-secure-params").map(str::to_string),
+        feature_set: o.attribute("crm_feature_set").map(str::to_string),
     }
 }

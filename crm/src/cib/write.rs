@@ -290,7 +290,8 @@ impl Xml {
     }
 }
 
-fn escape(text: &str) -> String {
+/// An attribute value escaped as libxml2 writes it (parameter digests depend on it).
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -299,6 +300,8 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
             c => out.push(c),
         }
     }

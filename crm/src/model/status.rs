@@ -67,4 +67,17 @@ pub struct LrmOp {
     pub last_rc_change: Option<i64>,
     /// `on_node`.
     pub on_node: Option<String>,
+    /// `op-digest`: MD5 of the parameters the action ran with.
+    pub op_digest: Option<String>,
+    /// `op-restart-digest`: MD5 of the parameters that need a restart (the agent reloads the
+    /// others).
+    pub restart_digest: Option<String>,
+    /// `op-force-restart`: the names of those parameters, space-separated.
+    pub force_restart: Option<String>,
+    /// `op-secure-digest`: MD5 of the parameters without the secret ones.
+    pub secure_digest: Option<String>,
+    /// `op-secure-params`: the names of the secret parameters, space-separated.
+    pub secure_params: Option<String>,
+    /// `crm_feature_set` of the node that recorded it.
+    pub feature_set: Option<String>,
 }

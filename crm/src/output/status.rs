@@ -310,7 +310,13 @@ fn clone_body(
     }
     // (A clone with no instance configured, clone-max=0, lists no stopped nodes.)
     let configured = instances.iter().any(|&i| !w.rscs[i].orphan);
-    if !unique && configured {
+    // Stopped nodes are listed only while fewer instances than clone-max are fully active.
+    let listed: usize = by_role.values().map(Vec::len).sum();
+    let max = match &w.rscs[clone].kind {
+        RscKind::Clone { max, .. } => *max,
+        _ => usize::MAX,
+    };
+    if !unique && configured && max > listed {
         let base = &w.rscs[clone].base;
         let mut stopped = Vec::new();
         for (i, n) in w.nodes.iter().enumerate() {

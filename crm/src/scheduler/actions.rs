@@ -21,10 +21,14 @@ pub enum Verb {
     Recover,
     /// Stop and start here because something it depends on restarts.
     Restart,
+    /// The agent's reload: its parameters changed, none that need a restart.
+    Reload,
     /// Unpromoted → Promoted.
     Promote,
     /// Promoted → Unpromoted.
     Demote,
+    /// Demoted and promoted again in place (after a failure with on-fail=demote).
+    RePromote,
     /// Fence a node.
     Fence,
 }
@@ -39,8 +43,10 @@ impl Verb {
             Self::Migrate => "Migrate",
             Self::Recover => "Recover",
             Self::Restart => "Restart",
+            Self::Reload => "Reload",
             Self::Promote => "Promote",
             Self::Demote => "Demote",
+            Self::RePromote => "Re-promote",
             Self::Fence => "Fence",
         }
     }
@@ -150,7 +156,7 @@ fn starts(w: &Working, idx: usize, restart: &[bool]) -> bool {
     w.primitives(idx).iter().any(|&p| {
         let r = &w.rscs[p];
         r.managed
-            && r.start_blocked.is_none()
+            && (r.start_blocked.is_none() || restart[p])
             && r.next_node.is_some()
             && (r.next_node != r.running.first().map(|&(n, _)| n) || r.failed || restart[p])
     })
@@ -235,7 +241,7 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
-    let mut restart = vec![false; w.rscs.len()];
+    let mut restart = super::digest::restarts(w);
     for _ in 0..8 {
         let mut changed = false;
         for (f, t, implies, label, symmetrical) in &pairs {
@@ -262,6 +268,16 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                         .find(|&q| w.rscs[q].next_node == here)
                     {
                         Some(q) => (q, true, "start".to_string()),
+                        None if super::blocked::partner_leaves(w, f, p) => {
+                            // Its stop is implied by the stop of the instance it follows,
+                            // and it cannot start again without one here.
+                            if !restart[p] {
+                                restart[p] = true;
+                                w.rscs[p].start_blocked = Some(String::new());
+                                changed = true;
+                            }
+                            continue;
+                        }
                         None => (f, false, label.clone()),
                     }
                 } else {
@@ -304,7 +320,9 @@ fn orders(w: &mut Working, cluster: &Cluster) {
                 let stays = r.next_node.is_some()
                     && r.next_node == r.running.first().map(|&(n, _)| n)
                     && !r.failed;
-                if *implies && first_starts && stays && !restart[p] {
+                // A clone restarting an instance in place restarts what follows it.
+                let clone_restarts = super::blocked::restarts_in_place(w, f, &restart);
+                if (*implies && first_starts || clone_restarts) && stays && !restart[p] {
                     restart[p] = true;
                     w.rscs[p].stop_reason = Some(format!("required {} {label}", w.rscs[f].id));
                     changed = true;
@@ -315,6 +333,7 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             break;
         }
     }
+    super::blocked::block_stops(w, &stop_waits, &mut restart);
     for (p, r) in restart.iter().enumerate() {
         if *r {
             w.rscs[p].extra_stops.push(usize::MAX);
@@ -404,6 +423,15 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
             )),
         )),
         (Some(c), Some(n)) => {
+            if r.stop_blocked && r.stop_reason.is_some() {
+                return Some(change(
+                    Verb::Stop,
+                    role_node(cur_role, c),
+                    r.stop_reason
+                        .clone()
+                        .map(|s| format!("due to {s} (blocked)")),
+                ));
+            }
             if let Some(b) = blocked {
                 if c == n && !r.failed && !restart && b == "quorum freeze" {
                     return None;
@@ -411,7 +439,7 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                 return Some(change(
                     Verb::Stop,
                     role_node(cur_role, c),
-                    Some(format!("due to {b}")),
+                    (!b.is_empty()).then(|| format!("due to {b}")),
                 ));
             }
             if c != n {
@@ -459,6 +487,9 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
             if r.failed {
                 return Some(change(Verb::Recover, role_node(cur_role, c), multiply));
             }
+            if r.demote_failed && !restart && next_role == Role::Promoted {
+                return Some(change(Verb::RePromote, role_node(cur_role, c), None));
+            }
             if restart {
                 return Some(change(
                     Verb::Restart,
@@ -466,7 +497,8 @@ fn summarize(w: &Working, p: usize) -> Option<Change> {
                     r.stop_reason.clone().map(|s| format!("due to {s}")),
                 ));
             }
-            None
+            super::digest::reloads(w, p, c)
+                .then(|| change(Verb::Reload, role_node(cur_role, c), None))
         }
     }
 }

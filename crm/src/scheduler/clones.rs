@@ -50,6 +50,35 @@ fn instance_current(w: &Working, inst: usize) -> Option<usize> {
         .find_map(|&p| w.rscs[p].running.first().map(|&(n, _)| n))
 }
 
+/// The order instances are assigned in once the running ones kept their nodes (part of
+/// Pacemaker's `pcmk__cmp_instance`): one whose current node no longer takes it after all
+/// others, failed ones after the healthy, inactive ones after active ones, then the one with
+/// the higher node scores first; otherwise in instance order.
+fn assignment_order(
+    w: &Working,
+    instances: &[usize],
+    inst_scores: &dyn Fn(&Working, usize) -> Scores,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..instances.len()).collect();
+    order.sort_by_key(|&k| {
+        let inst = instances[k];
+        let scores = inst_scores(w, inst);
+        let current = instance_current(w, inst);
+        let stranded = current.is_some_and(|cur| scores[cur].0 < 0);
+        let failed = w.primitives(inst).iter().any(|&p| w.rscs[p].failed);
+        // Then the one preferring its best nodes more (node scores, best first).
+        let mut prefs: Vec<Score> = scores;
+        prefs.sort_by(|a, b| b.cmp(a));
+        (
+            stranded,
+            failed,
+            current.is_none(),
+            std::cmp::Reverse(prefs),
+        )
+    });
+    order
+}
+
 pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, busy: &mut Vec<bool>) {
     let RscKind::Clone {
         instances,
@@ -63,7 +92,9 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
     };
     let mut scores = placement::base_scores(w, cluster, clone);
     placement::apply_colocations(w, cluster, clone, &mut scores, busy);
-    let disabled = w.target_role(clone) == Some(Role::Stopped) || w.stop_all;
+    // An instance's own target-role overrides the clone's.
+    let disabled =
+        |w: &Working, inst: usize| w.target_role(inst) == Some(Role::Stopped) || w.stop_all;
     let n = w.nodes.len();
     let mut per_node = vec![0usize; n];
     let mut placed = 0usize;
@@ -90,6 +121,14 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 s.iter_mut().for_each(|x| *x = Score::NEG_INF);
             }
         }
+        if promotable {
+            for (node, x) in s.iter_mut().enumerate() {
+                let add = super::promotion::preference(w, &instances, inst, node);
+                if add.0 > 0 && w.nodes[node].available() {
+                    *x = *x + add;
+                }
+            }
+        }
         s
     };
     // Running instances stay put up to an even share per node (Pacemaker's optimal count),
@@ -99,11 +138,14 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
         .count()
         .max(1);
     let optimal = (max / usable).max(1).min(node_max);
-    if !disabled {
+    {
         // Keep running instances where they are, while the node still allows them.
         for (k, &inst) in instances.iter().enumerate() {
             if placed >= max {
                 break;
+            }
+            if disabled(w, inst) {
+                continue;
             }
             let Some(cur) = instance_current(w, inst) else {
                 continue;
@@ -121,8 +163,9 @@ pub(super) fn assign_clone(w: &mut Working, cluster: &Cluster, clone: usize, bus
                 placed += 1;
             }
         }
-        for (k, &inst) in instances.iter().enumerate() {
-            if chosen[k].is_some() || placed >= max {
+        for k in assignment_order(w, &instances, &inst_scores) {
+            let inst = instances[k];
+            if chosen[k].is_some() || placed >= max || disabled(w, inst) {
                 continue;
             }
             let s = inst_scores(w, inst);

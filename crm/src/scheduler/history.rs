@@ -34,6 +34,9 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
                 continue;
             };
             unpack_resource(w, rsc, node, lrm);
+            if let Some(change) = super::digest::check(w, cluster, rsc, lrm) {
+                w.rscs[rsc].param_changes.push((node, change));
+            }
         }
     }
     fail_counts(w);
@@ -109,13 +112,19 @@ fn find_or_orphan(
             .iter()
             .any(|&p| !w.rscs[p].running.is_empty())
     };
+    // An instance active here whose copy of this member already has a history here: this
+    // history is of another, orphaned instance (no inactive instance takes it).
+    let mut skip_inactive = false;
     for &c in &candidates {
         if active_on(w, inst_of(w, c), node) {
-            return Some(c);
+            if w.rscs[c].running.is_empty() {
+                return Some(c);
+            }
+            skip_inactive = true;
         }
     }
     for &c in &candidates {
-        if !active_anywhere(w, inst_of(w, c)) {
+        if !skip_inactive && !active_anywhere(w, inst_of(w, c)) {
             return Some(c);
         }
     }
@@ -149,12 +158,25 @@ fn add_instance_orphan(
     let RscKind::Clone { instances, .. } = &w.rscs[clone].kind else {
         return add_orphan(w, lrm);
     };
-    let orphans: Vec<usize> = instances
+    let all_orphans: Vec<usize> = instances
         .iter()
         .copied()
         .filter(|&i| w.rscs[i].orphan)
         .collect();
-    let count = instances.len();
+    let orphans: Vec<usize> = all_orphans
+        .iter()
+        .copied()
+        .filter(|&i| w.rscs[i].base == base)
+        .collect();
+    // A member of a cloned group joins the orphaned instance its siblings made here.
+    let taken: Vec<Option<usize>> = orphans.iter().map(|&i| w.rscs[i].instance).collect();
+    let count = all_orphans
+        .iter()
+        .filter(|&&i| w.rscs[i].running.iter().any(|&(n, _)| n == node))
+        .filter_map(|&i| w.rscs[i].instance)
+        .filter(|k| !taken.contains(&Some(*k)))
+        .min()
+        .unwrap_or(instances.len());
     if let Some(&i) = orphans
         .iter()
         .find(|&&i| w.rscs[i].running.iter().any(|&(n, _)| n == node))
@@ -453,6 +475,8 @@ fn process_state(w: &mut Working, rsc: usize, node: usize, role: Role, mut on_fa
         w.rscs[rsc].running.push((node, role));
         match on_fail {
             OnFail::Ignore => {}
+            // Recovered by demotion (and promoted again where it stays promoted).
+            OnFail::Demote if role == Role::Promoted => w.rscs[rsc].demote_failed = true,
             _ => w.rscs[rsc].failed = true,
         }
     }

@@ -6,11 +6,14 @@
 //! node (`placement`, `clones`), then derive the actions and their order (`actions`).
 
 mod actions;
+mod blocked;
 mod clones;
+mod digest;
 mod history;
 mod influence;
 mod migration;
 mod placement;
+mod promotion;
 mod scores;
 mod unpack;
 mod utilization;
@@ -19,6 +22,7 @@ mod working;
 use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
+pub use digest::{ParamChange, params_digest};
 pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
 pub use working::{NodeInfo, Rsc, RscKind, Working};
 

@@ -54,7 +54,12 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
         chain.push(q);
         p = w.rscs[q].parent;
     }
-    for &r in &chain {
+    for (ci, &r) in chain.iter().enumerate() {
+        // A group's location counts fully for its first member only; the later members see
+        // its nodes with score 0 (Pacemaker's pcmk__group_apply_location).
+        let later_member = ci > 0
+            && matches!(&w.rscs[r].kind, RscKind::Group(m) if m.first() != Some(&chain[ci - 1]));
+        let counted = |score: Score| if later_member { Score::ZERO } else { score };
         for loc in &cluster.locations {
             if !named(w, r, &loc.rsc) || loc.role == Some(Role::Promoted) {
                 continue;
@@ -73,7 +78,7 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
                             } else {
                                 rule.score_on(&attrs)
                             };
-                            s[node] = s[node] + score;
+                            s[node] = s[node] + counted(score);
                         }
                     }
                 }
@@ -83,7 +88,7 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
                 continue;
             };
             allowed[node] = true;
-            s[node] = s[node] + loc.score;
+            s[node] = s[node] + counted(loc.score);
         }
         for &(node, score) in &w.rscs[r].bans {
             match node {

@@ -241,6 +241,8 @@ pub(super) fn blank(
         stop_blocked: false,
         migrating: false,
         migration_blocked: None,
+        param_changes: Vec::new(),
+        demote_failed: false,
         partial_scores: None,
         utilization: Default::default(),
     }

@@ -145,6 +145,11 @@ pub struct Rsc {
     pub partial_scores: Option<Vec<Score>>,
     /// Why it may migrate but cannot in this transition (printed on its Move).
     pub migration_blocked: Option<String>,
+    /// Its parameters changed since it started on a node: the node and what that asks for.
+    pub param_changes: Vec<(usize, super::digest::ParamChange)>,
+    /// A promoted failure with on-fail=demote: it demotes (and promotes again if it stays
+    /// promoted) instead of a full recovery.
+    pub demote_failed: bool,
 }
 
 /// Nodes and resources.

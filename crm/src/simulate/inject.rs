@@ -285,6 +285,7 @@ fn inject_op(c: &mut Cluster, op: &OpResult, now: i64) -> Result<(), InjectError
         target_rc: Some(0),
         last_rc_change: Some(now),
         on_node: Some(op.node.clone()),
+        ..LrmOp::default()
     });
     Ok(())
 }
