@@ -19,23 +19,11 @@ enum OnFail {
 }
 
 pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
-    // In status order: anonymous clone instances are numbered as their history is met.
-    for si in 0..cluster.status.nodes.len() {
-        let ns = &cluster.status.nodes[si];
-        let Some(node) = w.node_index(&ns.uname) else {
-            continue;
-        };
-        // Without fencing, an offline node's history is not read: what ran there is gone.
-        if !w.stonith_enabled && !w.nodes[node].online {
-            continue;
-        }
-        for lrm in &ns.resources {
-            let Some(rsc) = find_or_orphan(w, cluster, lrm, node) else {
-                continue;
-            };
-            unpack_resource(w, rsc, node, lrm);
-        }
-    }
+    // Cluster nodes first; a remote node's history is read once its connection is known
+    // to be up (Pacemaker's `unpack_node_history`).
+    unpack_nodes(w, cluster, |w, node| w.nodes[node].remote.is_none());
+    let readable = super::remote::settle(w);
+    unpack_nodes(w, cluster, |_, node| readable.contains(&node));
     fail_counts(w);
     for i in 0..w.rscs.len() {
         let managed = w.meta(i, "is-managed").is_none_or(crate::model::is_true)
@@ -53,6 +41,30 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
                     *role = Role::Unpromoted;
                 }
             }
+        }
+    }
+}
+
+/// Read the history of the status entries whose node `wanted` accepts, in status order
+/// (anonymous clone instances are numbered as their history is met).
+fn unpack_nodes(w: &mut Working, cluster: &Cluster, wanted: impl Fn(&Working, usize) -> bool) {
+    for si in 0..cluster.status.nodes.len() {
+        let ns = &cluster.status.nodes[si];
+        let Some(node) = w.node_index(&ns.uname) else {
+            continue;
+        };
+        if !wanted(w, node) {
+            continue;
+        }
+        // Without fencing, an offline node's history is not read: what ran there is gone.
+        if !w.stonith_enabled && !w.nodes[node].online {
+            continue;
+        }
+        for lrm in &ns.resources {
+            let Some(rsc) = find_or_orphan(w, cluster, lrm, node) else {
+                continue;
+            };
+            unpack_resource(w, rsc, node, lrm);
         }
     }
 }

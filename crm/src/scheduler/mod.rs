@@ -11,6 +11,7 @@ mod history;
 mod influence;
 mod migration;
 mod placement;
+mod remote;
 mod scores;
 mod unpack;
 mod utilization;
@@ -20,7 +21,8 @@ use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
 pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
-pub use working::{NodeInfo, Rsc, RscKind, Working};
+pub use remote::revised_online;
+pub use working::{NodeInfo, RemoteInfo, Rsc, RscKind, Working};
 
 /// The scheduler's result: the working set after assignment (current and next state of every
 /// resource), the fencing decisions and the summary of changes.

@@ -22,6 +22,8 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
     if w.placement_strategy != "default" {
         super::utilization::sort_for_capacity(w, cluster, &mut order);
     }
+    // Remote connections are assigned before everything else.
+    order.sort_by_key(|&i| !super::remote::is_connection_rsc(w, i));
     let mut busy = vec![false; w.rscs.len()];
     for top in order {
         assign(w, cluster, top, &mut busy);
@@ -97,6 +99,7 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
             s[i] = Score::NEG_INF;
         }
     }
+    super::remote::ban_remote_hosts(w, idx, &mut s);
     // Without its ticket a resource may not run (loss-policy freeze: only where it runs).
     for &r in &chain {
         for t in &cluster.tickets {

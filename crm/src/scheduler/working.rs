@@ -36,6 +36,19 @@ pub struct NodeInfo {
     pub seen: bool,
     /// Capacity left (`utilization`), as placement-strategy sees it.
     pub capacity: BTreeMap<String, i64>,
+    /// A Pacemaker Remote or guest node: what defines it.
+    pub remote: Option<RemoteInfo>,
+}
+
+/// What makes a node a remote or guest node.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteInfo {
+    /// The connection resource (remote node) or the container (guest node), by id.
+    pub rsc: String,
+    /// A guest node (runs inside `rsc`).
+    pub guest: bool,
+    /// Not seen since startup while fencing is on: shown unclean, never fenced for it.
+    pub startup_unclean: bool,
 }
 
 impl NodeInfo {
