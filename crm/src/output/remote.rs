@@ -24,7 +24,7 @@ impl NodeLists {
         };
         let kind = if info.guest { "GuestNode" } else { "RemoteNode" };
         let online = match view {
-            View::Current => n.online,
+            View::Current => info.online_now,
             View::Revised => crate::scheduler::revised_online(w, i),
         };
         let unclean = match view {

@@ -320,6 +320,7 @@ pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores:
             }
         }
         finalize(w, m, alive);
+        super::remote::assigned(w, m);
         // A member that will not run (say, unmanaged and stopped) stops the rest of the chain.
         if w.rscs[m].next_node.is_none() {
             alive = None;

@@ -40,6 +40,14 @@ fn defined(cluster: &Cluster) -> Vec<(String, String, bool)> {
 /// node is unclean until its history is read (startup fencing), though it is never fenced
 /// for that alone; a guest node is not.
 pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: bool) {
+    // Remote nodes left in the nodes section without a connection: offline, never fenced.
+    for (i, n) in cluster.nodes.iter().enumerate() {
+        if n.kind == "remote" {
+            w.nodes[i].unclean = false;
+            w.nodes[i].unclean_reason = None;
+            w.nodes[i].remote = Some(RemoteInfo::default());
+        }
+    }
     for (name, rsc, guest) in defined(cluster) {
         let idx = match w.node_index(&name) {
             Some(i) => i,
@@ -59,6 +67,7 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
             rsc,
             guest,
             startup_unclean: !guest && startup_fencing && w.stonith_enabled,
+            online_now: false,
         });
     }
 }
@@ -86,15 +95,14 @@ pub(super) fn settle(w: &mut Working) -> Vec<usize> {
         };
         let started = !w.rscs[rsc].running.is_empty();
         let failed = w.rscs[rsc].failed;
-        let stopping = started && w.target_role(rsc) == Some(Role::Stopped);
         let host_unclean = w.rscs[rsc]
             .running
             .first()
             .is_some_and(|&(h, _)| w.nodes[h].unclean && !w.nodes[h].online);
         let n = &mut w.nodes[node];
         n.online = started && !failed && !host_unclean;
-        if stopping {
-            n.shutdown = true;
+        if let Some(info) = n.remote.as_mut() {
+            info.online_now = n.online;
         }
         if n.attrs.get("standby").is_some_and(|v| crate::model::is_true(v)) {
             n.standby = true;
@@ -142,11 +150,27 @@ pub(super) fn is_connection_rsc(w: &Working, idx: usize) -> bool {
 
 /// Whether a remote node is online after the transition: its connection runs somewhere.
 pub fn revised_online(w: &Working, node: usize) -> bool {
-    if w.nodes[node].fenced {
-        return false;
-    }
     match defining_rsc(w, node) {
         Some(rsc) => !super::revised(w, rsc).is_empty(),
         None => false,
+    }
+}
+
+/// A remote connection was assigned (Pacemaker's `remote_connection_assigned`): the node
+/// will be online if the connection runs, else it shuts down.
+pub(super) fn assigned(w: &mut Working, idx: usize) {
+    let Some(node) = w.nodes.iter().position(|n| {
+        n.remote
+            .as_ref()
+            .is_some_and(|r| !r.guest && r.rsc == w.rscs[idx].base)
+    }) else {
+        return;
+    };
+    let runs = w.rscs[idx].next_node.is_some() && w.rscs[idx].next_role != Role::Stopped;
+    let n = &mut w.nodes[node];
+    if runs {
+        n.online = true;
+    } else {
+        n.shutdown = true;
     }
 }

@@ -49,6 +49,8 @@ pub struct RemoteInfo {
     pub guest: bool,
     /// Not seen since startup while fencing is on: shown unclean, never fenced for it.
     pub startup_unclean: bool,
+    /// Online before the transition (from the connection's current state).
+    pub online_now: bool,
 }
 
 impl NodeInfo {
