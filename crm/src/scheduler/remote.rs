@@ -89,10 +89,23 @@ pub(super) fn settle(w: &mut Working) -> Vec<usize> {
         if w.nodes[node].remote.is_none() {
             continue;
         }
+        // A node with a status entry was seen: offline, but not unclean for startup.
+        if w.nodes[node].seen
+            && let Some(info) = w.nodes[node].remote.as_mut()
+        {
+            info.startup_unclean = false;
+        }
         let Some(rsc) = defining_rsc(w, node) else {
             w.nodes[node].online = false;
             continue;
         };
+        // Remote connections migrate unless told otherwise.
+        if w.nodes[node].remote.as_ref().is_some_and(|r| !r.guest) {
+            w.rscs[rsc]
+                .meta
+                .entry("allow-migrate".into())
+                .or_insert_with(|| "true".into());
+        }
         let started = !w.rscs[rsc].running.is_empty();
         let failed = w.rscs[rsc].failed;
         let host_unclean = w.rscs[rsc]

@@ -1,0 +1,186 @@
+//! Pacemaker Remote nodes on small CIBs written for these tests, each compared with what
+//! Pacemaker's own `crm_simulate -S` prints for it (the node lists and the transition
+//! summary) and checked for the rule it shows.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly"
+)]
+
+use std::process::Command;
+
+const DIGEST: &str = "f2317cad3d54cec5d7d7aa7d0bf35cf8";
+
+/// One `lrm_resource` with one last operation (`start` rc 0 = running, `monitor` rc 7 = not).
+fn lrm(rsc: &str, class: &str, agent: &str, running: bool, call: usize) -> String {
+    let provider = if class == "ocf" {
+        r#" provider="pacemaker""#
+    } else {
+        ""
+    };
+    let (op, rc, expect) = if running {
+        ("start", 0, 0)
+    } else {
+        ("monitor", 7, 7)
+    };
+    format!(
+        r#"<lrm_resource id="{rsc}" class="{class}"{provider} type="{agent}"><lrm_rsc_op id="{rsc}_last_0" operation="{op}" call-id="{call}" rc-code="{rc}" op-status="0" interval="0" op-digest="{DIGEST}" transition-key="{call}:1:{expect}:x"/></lrm_resource>"#
+    )
+}
+
+/// Two cluster nodes n1, n2 (n1 runs the fence device), the connection `r1` for a remote node
+/// (`conn_meta` its meta attributes), and a Dummy `app`. `conn_on_n1`: the connection runs on
+/// n1; `remote_state`: the remote node's `node_state` (`None`: never seen), with `app`
+/// running there if `app_on_r1`.
+fn cib(conn_meta: &str, conn_on_n1: bool, remote_state: Option<bool>, extra_nodes: &str) -> String {
+    let n1 = [
+        lrm("fence", "stonith", "fence_dummy", true, 1),
+        lrm("r1", "ocf", "remote", conn_on_n1, 2),
+        lrm("app", "ocf", "Dummy", false, 3),
+    ]
+    .concat();
+    let n2 = [
+        lrm("fence", "stonith", "fence_dummy", false, 1),
+        lrm("r1", "ocf", "remote", false, 2),
+        lrm("app", "ocf", "Dummy", false, 3),
+    ]
+    .concat();
+    let remote = match remote_state {
+        None => String::new(),
+        Some(app_on_r1) => format!(
+            r#"<node_state id="r1" uname="r1" remote_node="true"><lrm id="r1"><lrm_resources>{}</lrm_resources></lrm></node_state>"#,
+            lrm("app", "ocf", "Dummy", app_on_r1, 4)
+        ),
+    };
+    let state = |id: &str, name: &str, body: &str| {
+        format!(
+            r#"<node_state id="{id}" uname="{name}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
+        )
+    };
+    format!(
+        r#"<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="true"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/>{extra_nodes}</nodes>
+<resources><primitive id="fence" class="stonith" type="fence_dummy"/>
+<primitive id="r1" class="ocf" provider="pacemaker" type="remote"><meta_attributes id="r1-m">{conn_meta}</meta_attributes></primitive>
+<primitive id="app" class="ocf" provider="pacemaker" type="Dummy"/></resources>
+<constraints><rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/><rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/></constraints></configuration>
+<status>{}{}{remote}</status></cib>"#,
+        state("1", "n1", &n1),
+        state("2", "n2", &n2)
+    )
+}
+
+/// The lines of `text` that the comparison keeps: node list entries and transition summary
+/// lines, white space squashed, each tagged with its section.
+fn facts(text: &str) -> Vec<String> {
+    let mut section = "";
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.ends_with(':') && !t.starts_with('*') {
+            section = if t.starts_with("Current") {
+                "current"
+            } else if t.starts_with("Transition") {
+                "summary"
+            } else if t.starts_with("Revised") {
+                "revised"
+            } else {
+                "other"
+            };
+            continue;
+        }
+        let node_line = ["Online", "OFFLINE", "Remote", "Guest", "Node "]
+            .iter()
+            .any(|p| t.starts_with(&format!("* {p}")));
+        let summary_line = section == "summary" && t.starts_with('*');
+        if (section != "summary" && section != "other" && node_line) || summary_line {
+            let squashed = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push(format!("{section}: {squashed}"));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn ours(xml: &str) -> Vec<String> {
+    let cluster = lifeboat_crm::cib::parse(xml).expect("the test CIB parses");
+    let t = lifeboat_crm::schedule(&cluster, 0);
+    facts(&lifeboat_crm::output::simulate_text(&cluster, &t))
+}
+
+fn pacemakers(xml: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("lifeboat-crm-remote-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{:x}.xml", xml.len() * 31 + xml.matches('r').count()));
+    std::fs::write(&path, xml).unwrap();
+    let out = Command::new("crm_simulate")
+        .env("LC_ALL", "C")
+        .arg("-x")
+        .arg(&path)
+        .arg("-S")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "run crm_simulate ({e}): apt-get install pacemaker-cli-utils (scripts/setup/crm.sh)"
+            )
+        });
+    std::fs::remove_file(&path).ok();
+    facts(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Asserts Lifeboat and Pacemaker agree on `xml`, and returns the facts.
+fn agreed(xml: &str) -> Vec<String> {
+    let got = ours(xml);
+    assert_eq!(got, pacemakers(xml), "against crm_simulate on\n{xml}");
+    got
+}
+
+fn has(facts: &[String], want: &str) -> bool {
+    facts.iter().any(|f| f == want)
+}
+
+#[test]
+fn an_unseen_remote_node_is_shown_unclean_but_not_fenced_and_comes_online() {
+    let f = agreed(&cib("", false, None, ""));
+    assert!(has(&f, "current: * RemoteNode r1: UNCLEAN (offline)"));
+    assert!(has(&f, "summary: * Start r1 ( n2 )"));
+    assert!(!f.iter().any(|l| l.contains("Fence")));
+    assert!(has(&f, "revised: * RemoteOnline: [ r1 ]"));
+}
+
+#[test]
+fn a_seen_remote_node_takes_resources_in_the_transition_its_connection_starts() {
+    let f = agreed(&cib("", false, Some(false), ""));
+    assert!(has(&f, "current: * RemoteOFFLINE: [ r1 ]"));
+    assert!(has(&f, "summary: * Start app ( r1 )"));
+    assert!(has(&f, "revised: * RemoteOnline: [ r1 ]"));
+}
+
+#[test]
+fn a_running_connection_makes_its_node_online() {
+    let f = agreed(&cib("", true, Some(true), ""));
+    assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
+    assert!(!f.iter().any(|l| l.starts_with("summary: * Move app")));
+}
+
+#[test]
+fn a_disabled_connection_takes_its_node_down_and_what_ran_there_moves() {
+    let f = agreed(&cib(
+        r#"<nvpair id="r1-tr" name="target-role" value="Stopped"/>"#,
+        true,
+        Some(true),
+        "",
+    ));
+    assert!(has(&f, "summary: * Stop r1 ( n1 ) due to node availability"));
+    assert!(f.iter().any(|l| l.starts_with("summary: * Move app ( r1 -> ")));
+    assert!(has(&f, "revised: * RemoteOFFLINE: [ r1 ]"));
+}
+
+#[test]
+fn a_remote_node_entry_without_a_connection_is_remote_and_offline() {
+    let f = agreed(&cib("", true, Some(true), r#"<node id="old" uname="old" type="remote"/>"#));
+    assert!(has(&f, "current: * RemoteOFFLINE: [ old ]"));
+    assert!(!f.iter().any(|l| l.contains("Fence")));
+}
