@@ -61,6 +61,7 @@ pub struct Change {
 
 pub(super) fn plan(w: &mut Working, cluster: &Cluster) -> Vec<Change> {
     let mut changes = Vec::new();
+    super::remote::fence_unrecoverable(w);
     fencing(w, &mut changes);
     quorum(w);
     orders(w, cluster);

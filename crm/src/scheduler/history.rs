@@ -22,8 +22,14 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
     // Cluster nodes first; a remote node's history is read once its connection is known
     // to be up (Pacemaker's `unpack_node_history`).
     unpack_nodes(w, cluster, |w, node| w.nodes[node].remote.is_none());
-    let readable = super::remote::settle(w);
+    let readable = super::remote::settle(w, cluster);
     unpack_nodes(w, cluster, |_, node| readable.contains(&node));
+    // With fencing, the rest are read last: what is active there makes them fenced.
+    if w.stonith_enabled {
+        unpack_nodes(w, cluster, |w, node| {
+            w.nodes[node].remote.is_some() && !readable.contains(&node)
+        });
+    }
     fail_counts(w);
     for i in 0..w.rscs.len() {
         let managed = w.meta(i, "is-managed").is_none_or(crate::model::is_true)
@@ -438,7 +444,8 @@ fn process_state(w: &mut Working, rsc: usize, node: usize, role: Role, mut on_fa
     let active = role > Role::Stopped;
     if active && !w.nodes[node].online && !w.nodes[node].maintenance && managed && w.stonith_enabled
     {
-        let why = format!("{} is thought to be active there", w.rscs[rsc].id);
+        let why = super::remote::active_offline_reason(w, node, rsc)
+            .unwrap_or_else(|| format!("{} is thought to be active there", w.rscs[rsc].id));
         fence(w, node, &why);
     }
     if w.nodes[node].unclean {

@@ -68,6 +68,7 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
             guest,
             startup_unclean: !guest && startup_fencing && w.stonith_enabled,
             online_now: false,
+            revocable: false,
         });
     }
 }
@@ -83,7 +84,7 @@ pub(super) fn defining_rsc(w: &Working, node: usize) -> Option<usize> {
 /// Decide whether each remote or guest node is online, from its resource's current state
 /// (after the cluster nodes' history is read). Returns the nodes whose history may be read
 /// now: those whose connection (or container) is started.
-pub(super) fn settle(w: &mut Working) -> Vec<usize> {
+pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
     let mut readable = Vec::new();
     for node in 0..w.nodes.len() {
         if w.nodes[node].remote.is_none() {
@@ -108,6 +109,13 @@ pub(super) fn settle(w: &mut Working) -> Vec<usize> {
         }
         let started = !w.rscs[rsc].running.is_empty();
         let failed = w.rscs[rsc].failed;
+        if started
+            && failed
+            && !w.nodes[node].remote.as_ref().is_some_and(|r| r.guest)
+            && monitor_failed(w, cluster, rsc)
+        {
+            connection_failed(w, cluster, node, rsc);
+        }
         let host_unclean = w.rscs[rsc]
             .running
             .first()
@@ -183,7 +191,123 @@ pub(super) fn assigned(w: &mut Working, idx: usize) {
     let n = &mut w.nodes[node];
     if runs {
         n.online = true;
+        if n.remote.as_ref().is_some_and(|r| r.revocable) {
+            n.unclean = false;
+            n.unclean_reason = None;
+        }
     } else {
         n.shutdown = true;
+    }
+}
+
+/// A running connection failed (Pacemaker's on-fail `reset_remote`, the default for a
+/// connection's monitor): with fencing the remote node is fenced, and with a
+/// `reconnect_interval` the connection stays stopped until that failure expires.
+fn connection_failed(w: &mut Working, cluster: &Cluster, node: usize, rsc: usize) {
+    if w.stonith_enabled {
+        super::history::fence(w, node, "remote connection is unrecoverable");
+    }
+    let reconnect = params(&cluster.resources, &w.rscs[rsc].base)
+        .and_then(|p| p.get("reconnect_interval"))
+        .and_then(|v| crate::model::parse_interval_ms(v))
+        .is_some_and(|ms| ms > 0);
+    if reconnect {
+        w.rscs[rsc].forced_role = Some(Role::Stopped);
+    }
+}
+
+/// Whether the connection's failure where it runs is a recurring monitor's (since its last
+/// start): only that failure has on-fail `reset_remote` by default.
+fn monitor_failed(w: &Working, cluster: &Cluster, rsc: usize) -> bool {
+    let Some(&(host, _)) = w.rscs[rsc].running.first() else {
+        return false;
+    };
+    let host = &w.nodes[host].uname;
+    let base = &w.rscs[rsc].base;
+    cluster
+        .status
+        .nodes
+        .iter()
+        .filter(|ns| &ns.uname == host)
+        .flat_map(|ns| ns.resources.iter().filter(|l| &l.id == base))
+        .any(|lrm| {
+            let last_start = lrm
+                .ops
+                .iter()
+                .filter(|o| o.operation == "start")
+                .map(|o| o.call_id)
+                .max()
+                .unwrap_or(0);
+            lrm.ops.iter().any(|o| {
+                o.operation == "monitor"
+                    && o.interval_ms > 0
+                    && o.call_id >= last_start
+                    && o.rc != o.target_rc.unwrap_or(0)
+            })
+        })
+}
+
+/// A primitive's instance attributes, by id.
+fn params<'a>(rs: &'a [Resource], id: &str) -> Option<&'a crate::model::Attrs> {
+    rs.iter().find_map(|r| match &r.kind {
+        ResourceKind::Primitive(p) if r.id == id => Some(&p.params),
+        ResourceKind::Primitive(_) => None,
+        ResourceKind::Group(m) => params(m, id),
+        ResourceKind::Clone(c) => params(std::slice::from_ref(c), id),
+    })
+}
+
+/// Why a remote node must be fenced when `rsc` is active there while the node is offline:
+/// if its connection has not failed, the fencing is revoked should the connection start
+/// elsewhere (Pacemaker sets the node unseen). None for other nodes.
+pub(super) fn active_offline_reason(w: &mut Working, node: usize, rsc: usize) -> Option<String> {
+    let info = w.nodes[node].remote.as_ref()?;
+    if info.guest {
+        return None;
+    }
+    let conn = defining_rsc(w, node)?;
+    if w.rscs[conn].failed {
+        return None;
+    }
+    if let Some(info) = w.nodes[node].remote.as_mut() {
+        info.revocable = true;
+    }
+    Some(format!(
+        "{} is active there (fencing will be revoked if remote connection can be \
+         re-established elsewhere)",
+        w.rscs[rsc].id
+    ))
+}
+
+/// After assignment (Pacemaker's `apply_remote_ordering` for stops): resources active on a
+/// remote node whose connection will not run again while it failed or its host is unclean
+/// can only be stopped by fencing the node.
+pub(super) fn fence_unrecoverable(w: &mut Working) {
+    for node in 0..w.nodes.len() {
+        if w.nodes[node].remote.as_ref().is_none_or(|r| r.guest) {
+            continue;
+        }
+        let Some(conn) = defining_rsc(w, node) else {
+            continue;
+        };
+        let c = &w.rscs[conn];
+        let runs = c.next_node.is_some() && c.next_role != Role::Stopped;
+        let host_unclean = c.running.first().is_some_and(|&(h, _)| w.nodes[h].unclean);
+        if runs || !(host_unclean || c.failed) {
+            continue;
+        }
+        let active = w.rscs.iter().any(|r| {
+            matches!(r.kind, super::working::RscKind::Primitive { .. })
+                && r.running.iter().any(|&(n, _)| n == node)
+        });
+        if active {
+            // A revocable fencing (decided while the connection might still move) gives way
+            // to this reason.
+            let why = "resources are active but connection is unrecoverable";
+            if w.nodes[node].remote.as_ref().is_some_and(|r| r.revocable) {
+                w.nodes[node].unclean_reason = Some(why.into());
+            }
+            super::history::fence(w, node, why);
+        }
     }
 }

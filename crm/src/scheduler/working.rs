@@ -51,6 +51,8 @@ pub struct RemoteInfo {
     pub startup_unclean: bool,
     /// Online before the transition (from the connection's current state).
     pub online_now: bool,
+    /// Its fencing is revoked if its connection starts somewhere in this transition.
+    pub revocable: bool,
 }
 
 impl NodeInfo {
