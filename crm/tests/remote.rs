@@ -29,14 +29,48 @@ fn lrm(rsc: &str, class: &str, agent: &str, running: bool, call: usize) -> Strin
     )
 }
 
+/// How the connection `r1` stands on n1.
+#[derive(Clone, Copy, PartialEq)]
+enum Conn {
+    Stopped,
+    Running,
+    /// Started, then its recurring monitor failed.
+    MonitorFailed,
+}
+
 /// Two cluster nodes n1, n2 (n1 runs the fence device), the connection `r1` for a remote node
-/// (`conn_meta` its meta attributes), and a Dummy `app`. `conn_on_n1`: the connection runs on
-/// n1; `remote_state`: the remote node's `node_state` (`None`: never seen), with `app`
-/// running there if `app_on_r1`.
-fn cib(conn_meta: &str, conn_on_n1: bool, remote_state: Option<bool>, extra_nodes: &str) -> String {
+/// (`conn_meta` its meta attributes, `conn` its state on n1), and a Dummy `app` drawn to r1.
+/// `remote_state`: the remote node's `node_state` (`None`: never seen), with `app` running
+/// there if true. `n1_up`: n1 is a member (else it left the cluster).
+struct Setup<'a> {
+    conn_meta: &'a str,
+    conn_params: &'a str,
+    conn: Conn,
+    n1_up: bool,
+    remote_state: Option<bool>,
+    extra_nodes: &'a str,
+}
+
+const PLAIN: Setup<'static> = Setup {
+    conn_meta: "",
+    conn_params: "",
+    conn: Conn::Stopped,
+    n1_up: true,
+    remote_state: None,
+    extra_nodes: "",
+};
+
+fn cib(s: &Setup<'_>) -> String {
+    let conn = match s.conn {
+        Conn::Stopped => lrm("r1", "ocf", "remote", false, 2),
+        Conn::Running => lrm("r1", "ocf", "remote", true, 2),
+        Conn::MonitorFailed => format!(
+            r#"<lrm_resource id="r1" class="ocf" provider="pacemaker" type="remote"><lrm_rsc_op id="r1_last_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0" op-digest="{DIGEST}" transition-key="2:1:0:x"/><lrm_rsc_op id="r1_monitor_60000" operation="monitor" call-id="5" rc-code="1" op-status="0" interval="60000" op-digest="{DIGEST}" transition-key="5:1:0:x"/><lrm_rsc_op id="r1_last_failure_0" operation="monitor" call-id="5" rc-code="1" op-status="0" interval="60000" op-digest="{DIGEST}" transition-key="5:1:0:x"/></lrm_resource>"#
+        ),
+    };
     let n1 = [
         lrm("fence", "stonith", "fence_dummy", true, 1),
-        lrm("r1", "ocf", "remote", conn_on_n1, 2),
+        conn,
         lrm("app", "ocf", "Dummy", false, 3),
     ]
     .concat();
@@ -46,16 +80,17 @@ fn cib(conn_meta: &str, conn_on_n1: bool, remote_state: Option<bool>, extra_node
         lrm("app", "ocf", "Dummy", false, 3),
     ]
     .concat();
-    let remote = match remote_state {
+    let remote = match s.remote_state {
         None => String::new(),
         Some(app_on_r1) => format!(
             r#"<node_state id="r1" uname="r1" remote_node="true"><lrm id="r1"><lrm_resources>{}</lrm_resources></lrm></node_state>"#,
             lrm("app", "ocf", "Dummy", app_on_r1, 4)
         ),
     };
-    let state = |id: &str, name: &str, body: &str| {
+    let state = |id: &str, name: &str, up: bool, body: &str| {
+        let (ccm, crmd) = if up { ("true", "online") } else { ("false", "offline") };
         format!(
-            r#"<node_state id="{id}" uname="{name}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
+            r#"<node_state id="{id}" uname="{name}" in_ccm="{ccm}" crmd="{crmd}" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
         )
     };
     format!(
@@ -63,12 +98,15 @@ fn cib(conn_meta: &str, conn_on_n1: bool, remote_state: Option<bool>, extra_node
 <nvpair id="o1" name="stonith-enabled" value="true"/></cluster_property_set></crm_config>
 <nodes><node id="1" uname="n1"/><node id="2" uname="n2"/>{extra_nodes}</nodes>
 <resources><primitive id="fence" class="stonith" type="fence_dummy"/>
-<primitive id="r1" class="ocf" provider="pacemaker" type="remote"><meta_attributes id="r1-m">{conn_meta}</meta_attributes></primitive>
+<primitive id="r1" class="ocf" provider="pacemaker" type="remote"><instance_attributes id="r1-i">{conn_params}</instance_attributes><meta_attributes id="r1-m">{conn_meta}</meta_attributes><operations><op id="r1-mon" name="monitor" interval="60s"/></operations></primitive>
 <primitive id="app" class="ocf" provider="pacemaker" type="Dummy"/></resources>
 <constraints><rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/><rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/></constraints></configuration>
 <status>{}{}{remote}</status></cib>"#,
-        state("1", "n1", &n1),
-        state("2", "n2", &n2)
+        state("1", "n1", s.n1_up, &n1),
+        state("2", "n2", true, &n2),
+        extra_nodes = s.extra_nodes,
+        conn_params = s.conn_params,
+        conn_meta = s.conn_meta,
     )
 }
 
@@ -143,7 +181,7 @@ fn has(facts: &[String], want: &str) -> bool {
 
 #[test]
 fn an_unseen_remote_node_is_shown_unclean_but_not_fenced_and_comes_online() {
-    let f = agreed(&cib("", false, None, ""));
+    let f = agreed(&cib(&PLAIN));
     assert!(has(&f, "current: * RemoteNode r1: UNCLEAN (offline)"));
     assert!(has(&f, "summary: * Start r1 ( n2 )"));
     assert!(!f.iter().any(|l| l.contains("Fence")));
@@ -152,7 +190,7 @@ fn an_unseen_remote_node_is_shown_unclean_but_not_fenced_and_comes_online() {
 
 #[test]
 fn a_seen_remote_node_takes_resources_in_the_transition_its_connection_starts() {
-    let f = agreed(&cib("", false, Some(false), ""));
+    let f = agreed(&cib(&Setup { remote_state: Some(false), ..PLAIN }));
     assert!(has(&f, "current: * RemoteOFFLINE: [ r1 ]"));
     assert!(has(&f, "summary: * Start app ( r1 )"));
     assert!(has(&f, "revised: * RemoteOnline: [ r1 ]"));
@@ -160,19 +198,19 @@ fn a_seen_remote_node_takes_resources_in_the_transition_its_connection_starts() 
 
 #[test]
 fn a_running_connection_makes_its_node_online() {
-    let f = agreed(&cib("", true, Some(true), ""));
+    let f = agreed(&cib(&Setup { conn: Conn::Running, remote_state: Some(true), ..PLAIN }));
     assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
     assert!(!f.iter().any(|l| l.starts_with("summary: * Move app")));
 }
 
 #[test]
 fn a_disabled_connection_takes_its_node_down_and_what_ran_there_moves() {
-    let f = agreed(&cib(
-        r#"<nvpair id="r1-tr" name="target-role" value="Stopped"/>"#,
-        true,
-        Some(true),
-        "",
-    ));
+    let f = agreed(&cib(&Setup {
+        conn_meta: r#"<nvpair id="r1-tr" name="target-role" value="Stopped"/>"#,
+        conn: Conn::Running,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
     assert!(has(&f, "summary: * Stop r1 ( n1 ) due to node availability"));
     assert!(f.iter().any(|l| l.starts_with("summary: * Move app ( r1 -> ")));
     assert!(has(&f, "revised: * RemoteOFFLINE: [ r1 ]"));
@@ -180,7 +218,64 @@ fn a_disabled_connection_takes_its_node_down_and_what_ran_there_moves() {
 
 #[test]
 fn a_remote_node_entry_without_a_connection_is_remote_and_offline() {
-    let f = agreed(&cib("", true, Some(true), r#"<node id="old" uname="old" type="remote"/>"#));
+    let f = agreed(&cib(&Setup {
+        conn: Conn::Running,
+        remote_state: Some(true),
+        extra_nodes: r#"<node id="old" uname="old" type="remote"/>"#,
+        ..PLAIN
+    }));
     assert!(has(&f, "current: * RemoteOFFLINE: [ old ]"));
     assert!(!f.iter().any(|l| l.contains("Fence")));
+}
+
+#[test]
+fn a_failed_connection_monitor_fences_the_remote_node() {
+    let f = agreed(&cib(&Setup {
+        conn: Conn::MonitorFailed,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
+    assert!(has(
+        &f,
+        "summary: * Fence (reboot) r1 'remote connection is unrecoverable'"
+    ));
+}
+
+#[test]
+fn with_a_reconnect_interval_a_failed_connection_stays_stopped() {
+    let f = agreed(&cib(&Setup {
+        conn: Conn::MonitorFailed,
+        conn_params: r#"<nvpair id="r1-ri" name="reconnect_interval" value="1m"/>"#,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
+    assert!(has(&f, "summary: * Stop r1 ( n1 ) due to node availability"));
+}
+
+#[test]
+fn fencing_for_resources_on_a_lost_connection_is_revoked_when_it_moves() {
+    let f = agreed(&cib(&Setup {
+        conn: Conn::Running,
+        n1_up: false,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
+    assert!(has(&f, "summary: * Fence (reboot) n1 'peer is no longer part of the cluster'"));
+    assert!(!f.iter().any(|l| l.contains("Fence (reboot) r1")));
+    assert!(has(&f, "summary: * Move r1 ( n1 -> n2 )"));
+}
+
+#[test]
+fn a_connection_that_cannot_move_fences_the_node_its_resources_run_on() {
+    let f = agreed(&cib(&Setup {
+        conn: Conn::Running,
+        conn_meta: r#"<nvpair id="r1-tr" name="target-role" value="Stopped"/>"#,
+        n1_up: false,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
+    assert!(has(
+        &f,
+        "summary: * Fence (reboot) r1 'resources are active but connection is unrecoverable'"
+    ));
 }

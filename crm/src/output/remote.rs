@@ -28,8 +28,8 @@ impl NodeLists {
             View::Revised => crate::scheduler::revised_online(w, i),
         };
         let unclean = match view {
-            View::Current => n.unclean || info.startup_unclean,
-            View::Revised => n.unclean && !n.fenced,
+            View::Current => info.unclean_now || info.startup_unclean,
+            View::Revised => n.unclean && (!n.fenced || info.held),
         };
         if unclean {
             let how = if online { "online" } else { "offline" };

@@ -67,8 +67,7 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
             rsc,
             guest,
             startup_unclean: !guest && startup_fencing && w.stonith_enabled,
-            online_now: false,
-            revocable: false,
+            ..RemoteInfo::default()
         });
     }
 }
@@ -116,10 +115,14 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
         {
             connection_failed(w, cluster, node, rsc);
         }
-        let host_unclean = w.rscs[rsc]
-            .running
-            .first()
-            .is_some_and(|&(h, _)| w.nodes[h].unclean && !w.nodes[h].online);
+        // Only a guest follows its host: a remote connection on a lost node is still up
+        // until the scheduler sees whether it can move.
+        let guest = w.nodes[node].remote.as_ref().is_some_and(|r| r.guest);
+        let host_unclean = guest
+            && w.rscs[rsc]
+                .running
+                .first()
+                .is_some_and(|&(h, _)| w.nodes[h].unclean && !w.nodes[h].online);
         let n = &mut w.nodes[node];
         n.online = started && !failed && !host_unclean;
         if let Some(info) = n.remote.as_mut() {
@@ -138,8 +141,17 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
     readable
 }
 
-/// Connection resources may not run on remote or guest nodes.
+/// Connection resources may not run on remote or guest nodes, nor fence devices.
 pub(super) fn ban_remote_hosts(w: &Working, idx: usize, scores: &mut [Score]) {
+    if matches!(&w.rscs[idx].kind, super::working::RscKind::Primitive { class, .. } if class == "stonith")
+    {
+        for (node, s) in scores.iter_mut().enumerate() {
+            if w.nodes[node].remote.is_some() {
+                *s = Score::NEG_INF;
+            }
+        }
+        return;
+    }
     let defines_node = w.nodes.iter().any(|n| {
         n.remote
             .as_ref()
@@ -213,6 +225,10 @@ fn connection_failed(w: &mut Working, cluster: &Cluster, node: usize, rsc: usize
         .is_some_and(|ms| ms > 0);
     if reconnect {
         w.rscs[rsc].forced_role = Some(Role::Stopped);
+        w.rscs[rsc].bans.push((None, Score::NEG_INF));
+        if let Some(info) = w.nodes[node].remote.as_mut() {
+            info.held = true;
+        }
     }
 }
 
@@ -283,6 +299,13 @@ pub(super) fn active_offline_reason(w: &mut Working, node: usize, rsc: usize) ->
 /// remote node whose connection will not run again while it failed or its host is unclean
 /// can only be stopped by fencing the node.
 pub(super) fn fence_unrecoverable(w: &mut Working) {
+    // What the current status shows is decided before this.
+    for n in &mut w.nodes {
+        let unclean = n.unclean;
+        if let Some(info) = n.remote.as_mut() {
+            info.unclean_now = unclean;
+        }
+    }
     for node in 0..w.nodes.len() {
         if w.nodes[node].remote.as_ref().is_none_or(|r| r.guest) {
             continue;

@@ -53,6 +53,11 @@ pub struct RemoteInfo {
     pub online_now: bool,
     /// Its fencing is revoked if its connection starts somewhere in this transition.
     pub revocable: bool,
+    /// Unclean before the transition (what the current status shows).
+    pub unclean_now: bool,
+    /// Its failed connection is held stopped until `reconnect_interval` passes: fenced, it
+    /// still shows unclean afterwards.
+    pub held: bool,
 }
 
 impl NodeInfo {
