@@ -85,6 +85,9 @@ pub fn status_text(cluster: &Cluster, w: &Working, view: View) -> String {
     remote_lists.print(&mut out);
     out.push_str("\n  * Full List of Resources:\n");
     for &top in &w.tops {
+        if crate::scheduler::is_internal(w, top) {
+            continue;
+        }
         resource(cluster, w, top, view, 4, &mut out);
     }
     out

@@ -63,6 +63,7 @@ pub(super) fn plan(w: &mut Working, cluster: &Cluster) -> Vec<Change> {
     let mut changes = Vec::new();
     super::remote::fence_unrecoverable(w);
     fencing(w, &mut changes);
+    super::guest::fencing(w, &mut changes);
     quorum(w);
     orders(w, cluster);
     super::migration::plan(w, cluster);

@@ -442,10 +442,12 @@ fn process_state(w: &mut Working, rsc: usize, node: usize, role: Role, mut on_fa
             .meta(rsc, "maintenance")
             .is_some_and(crate::model::is_true);
     let active = role > Role::Stopped;
-    if active && !w.nodes[node].online && !w.nodes[node].maintenance && managed && w.stonith_enabled
+    if active
+        && !w.nodes[node].online
+        && !w.nodes[node].maintenance
+        && managed
+        && let Some(why) = super::remote::active_while_down(w, node, rsc)
     {
-        let why = super::remote::active_offline_reason(w, node, rsc)
-            .unwrap_or_else(|| format!("{} is thought to be active there", w.rscs[rsc].id));
         fence(w, node, &why);
     }
     if w.nodes[node].unclean {

@@ -7,6 +7,7 @@
 
 mod actions;
 mod clones;
+mod guest;
 mod history;
 mod influence;
 mod migration;
@@ -21,6 +22,7 @@ use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
 pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
+pub use guest::is_internal;
 pub use remote::revised_online;
 pub use working::{NodeInfo, RemoteInfo, Rsc, RscKind, Working};
 
@@ -38,6 +40,7 @@ pub struct Transition {
 /// present, as in Pacemaker).
 pub fn schedule(cluster: &Cluster, now: i64) -> Transition {
     let now = cluster.execution_date.unwrap_or(now);
+    let cluster = &*guest::expand(cluster);
     let mut w = unpack::unpack(cluster, now);
     placement::assign_all(&mut w, cluster);
     let changes = actions::plan(&mut w, cluster);

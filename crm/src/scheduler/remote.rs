@@ -14,24 +14,22 @@ fn is_connection(r: &Resource) -> bool {
         if p.class == "ocf" && p.provider.as_deref() == Some("pacemaker") && p.agent == "remote")
 }
 
-/// The remote and guest nodes the configuration defines: (node name, defining resource id,
-/// guest). Top-level primitives and group members, as Pacemaker looks for them.
-fn defined(cluster: &Cluster) -> Vec<(String, String, bool)> {
-    let mut out = Vec::new();
-    let mut visit = |r: &Resource| {
-        if is_connection(r) {
-            out.push((r.id.clone(), r.id.clone(), false));
-        } else if let ResourceKind::Primitive(_) = r.kind
-            && let Some(name) = r.meta.get("remote-node")
-        {
-            out.push((name.clone(), r.id.clone(), true));
-        }
-    };
-    for r in &cluster.resources {
-        match &r.kind {
-            ResourceKind::Group(members) => members.iter().for_each(&mut visit),
-            _ => visit(r),
-        }
+/// The remote and guest nodes the configuration defines: (node name, connection id,
+/// container id for a guest). Top-level primitives and group members, as Pacemaker looks
+/// for them.
+fn defined(cluster: &Cluster) -> Vec<(String, String, Option<String>)> {
+    let mut out: Vec<_> = cluster
+        .resources
+        .iter()
+        .flat_map(|r| match &r.kind {
+            ResourceKind::Group(members) => members.iter().collect::<Vec<_>>(),
+            _ => vec![r],
+        })
+        .filter(|r| is_connection(r) && r.meta.get("internal").is_none())
+        .map(|r| (r.id.clone(), r.id.clone(), None))
+        .collect();
+    for (name, container) in super::guest::guests(cluster) {
+        out.push((name.clone(), name, Some(container)));
     }
     out
 }
@@ -48,7 +46,8 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
             w.nodes[i].remote = Some(RemoteInfo::default());
         }
     }
-    for (name, rsc, guest) in defined(cluster) {
+    for (name, rsc, container) in defined(cluster) {
+        let guest = container.is_some();
         let idx = match w.node_index(&name) {
             Some(i) => i,
             None => {
@@ -66,6 +65,7 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
         node.remote = Some(RemoteInfo {
             rsc,
             guest,
+            container,
             startup_unclean: !guest && startup_fencing && w.stonith_enabled,
             ..RemoteInfo::default()
         });
@@ -115,23 +115,27 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
         {
             connection_failed(w, cluster, node, rsc);
         }
-        // Only a guest follows its host: a remote connection on a lost node is still up
-        // until the scheduler sees whether it can move.
-        let guest = w.nodes[node].remote.as_ref().is_some_and(|r| r.guest);
-        let host_unclean = guest
+        // Only a guest follows its host (and its container): a remote connection on a lost
+        // node is still up until the scheduler sees whether it can move.
+        let container = super::guest::container_of(w, node);
+        let (c_started, c_failed) = container.map_or((true, false), |c| {
+            (!w.rscs[c].running.is_empty(), w.rscs[c].failed)
+        });
+        let host_unclean = container.is_some()
             && w.rscs[rsc]
                 .running
                 .first()
                 .is_some_and(|&(h, _)| w.nodes[h].unclean && !w.nodes[h].online);
         let n = &mut w.nodes[node];
-        n.online = started && !failed && !host_unclean;
+        n.online = started && !failed && c_started && !c_failed && !host_unclean;
         if let Some(info) = n.remote.as_mut() {
             info.online_now = n.online;
+            info.reset = info.guest && (c_failed || host_unclean);
         }
         if n.attrs.get("standby").is_some_and(|v| crate::model::is_true(v)) {
             n.standby = true;
         }
-        if started {
+        if started && c_started {
             if let Some(info) = n.remote.as_mut() {
                 info.startup_unclean = false;
             }
@@ -152,17 +156,13 @@ pub(super) fn ban_remote_hosts(w: &Working, idx: usize, scores: &mut [Score]) {
         }
         return;
     }
-    let defines_node = w.nodes.iter().any(|n| {
+    let base = &w.rscs[idx].base;
+    let hosts_node = w.nodes.iter().any(|n| {
         n.remote
             .as_ref()
-            .is_some_and(|r| !r.guest && r.rsc == w.rscs[idx].base)
+            .is_some_and(|r| &r.rsc == base || r.container.as_ref() == Some(base))
     });
-    let nested_guest = w.nodes.iter().any(|n| {
-        n.remote
-            .as_ref()
-            .is_some_and(|r| r.guest && r.rsc == w.rscs[idx].base)
-    });
-    if !defines_node && !nested_guest {
+    if !hosts_node {
         return;
     }
     for (node, s) in scores.iter_mut().enumerate() {
@@ -174,11 +174,9 @@ pub(super) fn ban_remote_hosts(w: &Working, idx: usize, scores: &mut [Score]) {
 
 /// Whether `idx` is a remote connection (assigned before every other resource).
 pub(super) fn is_connection_rsc(w: &Working, idx: usize) -> bool {
-    w.nodes.iter().any(|n| {
-        n.remote
-            .as_ref()
-            .is_some_and(|r| !r.guest && r.rsc == w.rscs[idx].base)
-    })
+    w.nodes
+        .iter()
+        .any(|n| n.remote.as_ref().is_some_and(|r| r.rsc == w.rscs[idx].base))
 }
 
 /// Whether a remote node is online after the transition: its connection runs somewhere.
@@ -192,11 +190,11 @@ pub fn revised_online(w: &Working, node: usize) -> bool {
 /// A remote connection was assigned (Pacemaker's `remote_connection_assigned`): the node
 /// will be online if the connection runs, else it shuts down.
 pub(super) fn assigned(w: &mut Working, idx: usize) {
-    let Some(node) = w.nodes.iter().position(|n| {
-        n.remote
-            .as_ref()
-            .is_some_and(|r| !r.guest && r.rsc == w.rscs[idx].base)
-    }) else {
+    let Some(node) = w
+        .nodes
+        .iter()
+        .position(|n| n.remote.as_ref().is_some_and(|r| r.rsc == w.rscs[idx].base))
+    else {
         return;
     };
     let runs = w.rscs[idx].next_node.is_some() && w.rscs[idx].next_role != Role::Stopped;
@@ -273,17 +271,25 @@ fn params<'a>(rs: &'a [Resource], id: &str) -> Option<&'a crate::model::Attrs> {
     })
 }
 
-/// Why a remote node must be fenced when `rsc` is active there while the node is offline:
-/// if its connection has not failed, the fencing is revoked should the connection start
-/// elsewhere (Pacemaker sets the node unseen). None for other nodes.
-pub(super) fn active_offline_reason(w: &mut Working, node: usize, rsc: usize) -> Option<String> {
-    let info = w.nodes[node].remote.as_ref()?;
+/// Why `node` must be fenced when `rsc` is active there while the node is down (None: it is
+/// not). A guest is "fenced" by recovering its container, with or without fencing. On a
+/// remote node whose connection has not failed, the fencing is revoked should the
+/// connection start elsewhere (Pacemaker sets the node unseen).
+pub(super) fn active_while_down(w: &mut Working, node: usize, rsc: usize) -> Option<String> {
+    let thought = || format!("{} is thought to be active there", w.rscs[rsc].id);
+    let Some(info) = w.nodes[node].remote.as_ref() else {
+        return w.stonith_enabled.then(thought);
+    };
     if info.guest {
+        super::guest::active_while_down(w, node, rsc);
         return None;
     }
-    let conn = defining_rsc(w, node)?;
-    if w.rscs[conn].failed {
+    if !w.stonith_enabled {
         return None;
+    }
+    let conn = defining_rsc(w, node);
+    if conn.is_none_or(|c| w.rscs[c].failed) {
+        return Some(thought());
     }
     if let Some(info) = w.nodes[node].remote.as_mut() {
         info.revocable = true;

@@ -43,10 +43,12 @@ pub struct NodeInfo {
 /// What makes a node a remote or guest node.
 #[derive(Debug, Clone, Default)]
 pub struct RemoteInfo {
-    /// The connection resource (remote node) or the container (guest node), by id.
+    /// The connection resource, by id (a guest's is named after the node).
     pub rsc: String,
-    /// A guest node (runs inside `rsc`).
+    /// A guest node (runs inside `container`).
     pub guest: bool,
+    /// A guest node's container, by id.
+    pub container: Option<String>,
     /// Not seen since startup while fencing is on: shown unclean, never fenced for it.
     pub startup_unclean: bool,
     /// Online before the transition (from the connection's current state).
@@ -58,6 +60,8 @@ pub struct RemoteInfo {
     /// Its failed connection is held stopped until `reconnect_interval` passes: fenced, it
     /// still shows unclean afterwards.
     pub held: bool,
+    /// A guest whose container must be recovered (Pacemaker's "fencing" of a guest).
+    pub reset: bool,
 }
 
 impl NodeInfo {
