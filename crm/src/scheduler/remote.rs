@@ -99,8 +99,8 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
             w.nodes[node].online = false;
             continue;
         };
-        // Remote connections migrate unless told otherwise.
-        if w.nodes[node].remote.as_ref().is_some_and(|r| !r.guest) {
+        // Remote and guest connections migrate unless told otherwise.
+        {
             w.rscs[rsc]
                 .meta
                 .entry("allow-migrate".into())
