@@ -318,7 +318,22 @@ fn clone_body(
     }
     // (A clone with no instance configured, clone-max=0, lists no stopped nodes.)
     let configured = instances.iter().any(|&i| !w.rscs[i].orphan);
-    if !unique && configured {
+    // With every instance active there is no stopped list (Pacemaker's clone_max > active).
+    let all_active = match w.rscs[clone].kind {
+        RscKind::Clone { max, .. } => {
+            instances
+                .iter()
+                .filter(|&&i| {
+                    w.primitives(i)
+                        .iter()
+                        .any(|&p| !placed(w, p, view).nodes.is_empty())
+                })
+                .count()
+                >= max
+        }
+        _ => false,
+    };
+    if !unique && configured && !all_active {
         let base = &w.rscs[clone].base;
         let mut stopped = Vec::new();
         for (i, n) in w.nodes.iter().enumerate() {
