@@ -129,7 +129,15 @@ fn facts(text: &str) -> Vec<String> {
             };
             continue;
         }
-        let node_line = ["Online", "OFFLINE", "Remote", "Guest", "Node "]
+        let node_line = [
+            "Online",
+            "OFFLINE",
+            "Remote",
+            "Guest",
+            "Node ",
+            "Started:",
+            "Stopped:",
+        ]
             .iter()
             .any(|p| t.starts_with(&format!("* {p}")));
         let summary_line = section == "summary" && t.starts_with('*');
@@ -278,4 +286,29 @@ fn a_connection_that_cannot_move_fences_the_node_its_resources_run_on() {
         &f,
         "summary: * Fence (reboot) r1 'resources are active but connection is unrecoverable'"
     ));
+}
+
+#[test]
+fn a_clone_with_every_instance_active_lists_no_stopped_nodes() {
+    let with_clone = |max: usize| {
+        cib(&Setup {
+            conn: Conn::Running,
+            remote_state: Some(false),
+            ..PLAIN
+        })
+        .replace(
+            "</resources>",
+            &format!(
+                r#"<clone id="c"><meta_attributes id="c-m"><nvpair id="c-max" name="clone-max" value="{max}"/></meta_attributes><primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/></clone></resources>"#
+            ),
+        )
+    };
+    let all = agreed(&with_clone(3));
+    assert!(!all.iter().any(|l| l.starts_with("revised: * Stopped:")));
+    // One instance cannot run (the clone is banned from n2): n2 is listed stopped.
+    let fewer = agreed(&with_clone(3).replace(
+        "</constraints>",
+        r#"<rsc_location id="c-not-n2" rsc="c" node="n2" score="-INFINITY"/></constraints>"#,
+    ));
+    assert!(has(&fewer, "revised: * Stopped: [ n2 ]"), "{fewer:?}");
 }
