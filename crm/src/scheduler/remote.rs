@@ -84,6 +84,7 @@ pub(super) fn defining_rsc(w: &Working, node: usize) -> Option<usize> {
 /// (after the cluster nodes' history is read). Returns the nodes whose history may be read
 /// now: those whose connection (or container) is started.
 pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
+    orphaned_connections(w, cluster);
     let mut readable = Vec::new();
     for node in 0..w.nodes.len() {
         if w.nodes[node].remote.is_none() {
@@ -143,6 +144,47 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
         }
     }
     readable
+}
+
+/// A connection found in the history but no longer configured still names its node, which
+/// shuts down (Pacemaker's `create_fake_resource`).
+fn orphaned_connections(w: &mut Working, cluster: &Cluster) {
+    for idx in 0..w.rscs.len() {
+        let r = &w.rscs[idx];
+        let is_conn = matches!(&r.kind, super::working::RscKind::Primitive { class, provider, agent, .. }
+            if class == "ocf" && provider.as_deref() == Some("pacemaker") && agent == "remote");
+        if !r.orphan || !is_conn {
+            continue;
+        }
+        let name = r.base.clone();
+        let node = match w.node_index(&name) {
+            Some(n) => n,
+            None => {
+                w.nodes.push(NodeInfo {
+                    uname: name.clone(),
+                    id: name.clone(),
+                    ..NodeInfo::default()
+                });
+                w.nodes.len() - 1
+            }
+        };
+        let n = &mut w.nodes[node];
+        n.shutdown = true;
+        n.unclean = false;
+        // The history says whether it was a guest's connection, and in what.
+        let container = cluster
+            .status
+            .nodes
+            .iter()
+            .flat_map(|ns| &ns.resources)
+            .find_map(|l| (l.id == name).then(|| l.container.clone()).flatten());
+        n.remote.get_or_insert_with(|| RemoteInfo {
+            rsc: name,
+            guest: container.is_some(),
+            container,
+            ..RemoteInfo::default()
+        });
+    }
 }
 
 /// Connection resources may not run on remote or guest nodes, nor fence devices.
