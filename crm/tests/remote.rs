@@ -312,3 +312,20 @@ fn a_clone_with_every_instance_active_lists_no_stopped_nodes() {
     ));
     assert!(has(&fewer, "revised: * Stopped: [ n2 ]"), "{fewer:?}");
 }
+
+#[test]
+fn a_connection_removed_from_the_configuration_still_names_its_node_which_shuts_down() {
+    let xml = cib(&Setup {
+        conn: Conn::Running,
+        remote_state: Some(true),
+        ..PLAIN
+    });
+    let start = xml.find(r#"<primitive id="r1""#).unwrap();
+    let end = start + xml[start..].find("</primitive>").unwrap() + "</primitive>".len();
+    let orphaned = format!("{}{}", &xml[..start], &xml[end..])
+        .replace(r#"<rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/>"#, "");
+    let f = agreed(&orphaned);
+    assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
+    assert!(f.iter().any(|l| l.starts_with("summary: * Stop r1 ( n1 )")));
+    assert!(f.iter().any(|l| l.starts_with("summary: * Move app ( r1 -> ")));
+}

@@ -297,7 +297,11 @@ pub(super) fn assign(w: &mut Working, cluster: &Cluster, idx: usize, busy: &mut 
 /// Assign a primitive or group (not a clone) from its final scores.
 pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores: &Scores) {
     let current = w.current_node(w.primitives(idx)[0..].first().copied().unwrap_or(idx));
-    let disabled = w.target_role(idx) == Some(Role::Stopped) || w.stop_all;
+    // Orphans (and what history forces to stop) are assigned nowhere, so they count on no
+    // node either.
+    let disabled = w.target_role(idx) == Some(Role::Stopped)
+        || w.stop_all
+        || (w.rscs[idx].orphan && w.rscs[idx].forced_role == Some(Role::Stopped));
     let need = utilization::need_of(w, idx);
     let chosen = if disabled {
         None
