@@ -88,7 +88,11 @@ fn cib(s: &Setup<'_>) -> String {
         ),
     };
     let state = |id: &str, name: &str, up: bool, body: &str| {
-        let (ccm, crmd) = if up { ("true", "online") } else { ("false", "offline") };
+        let (ccm, crmd) = if up {
+            ("true", "online")
+        } else {
+            ("false", "offline")
+        };
         format!(
             r#"<node_state id="{id}" uname="{name}" in_ccm="{ccm}" crmd="{crmd}" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
         )
@@ -130,16 +134,10 @@ fn facts(text: &str) -> Vec<String> {
             continue;
         }
         let node_line = [
-            "Online",
-            "OFFLINE",
-            "Remote",
-            "Guest",
-            "Node ",
-            "Started:",
-            "Stopped:",
+            "Online", "OFFLINE", "Remote", "Guest", "Node ", "Started:", "Stopped:",
         ]
-            .iter()
-            .any(|p| t.starts_with(&format!("* {p}")));
+        .iter()
+        .any(|p| t.starts_with(&format!("* {p}")));
         let summary_line = section == "summary" && t.starts_with('*');
         if (section != "summary" && section != "other" && node_line) || summary_line {
             let squashed = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -159,7 +157,10 @@ fn ours(xml: &str) -> Vec<String> {
 fn pacemakers(xml: &str) -> Vec<String> {
     let dir = std::env::temp_dir().join(format!("lifeboat-crm-remote-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{:x}.xml", xml.len() * 31 + xml.matches('r').count()));
+    let path = dir.join(format!(
+        "{:x}.xml",
+        xml.len() * 31 + xml.matches('r').count()
+    ));
     std::fs::write(&path, xml).unwrap();
     let out = Command::new("crm_simulate")
         .env("LC_ALL", "C")
@@ -198,7 +199,10 @@ fn an_unseen_remote_node_is_shown_unclean_but_not_fenced_and_comes_online() {
 
 #[test]
 fn a_seen_remote_node_takes_resources_in_the_transition_its_connection_starts() {
-    let f = agreed(&cib(&Setup { remote_state: Some(false), ..PLAIN }));
+    let f = agreed(&cib(&Setup {
+        remote_state: Some(false),
+        ..PLAIN
+    }));
     assert!(has(&f, "current: * RemoteOFFLINE: [ r1 ]"));
     assert!(has(&f, "summary: * Start app ( r1 )"));
     assert!(has(&f, "revised: * RemoteOnline: [ r1 ]"));
@@ -206,7 +210,11 @@ fn a_seen_remote_node_takes_resources_in_the_transition_its_connection_starts() 
 
 #[test]
 fn a_running_connection_makes_its_node_online() {
-    let f = agreed(&cib(&Setup { conn: Conn::Running, remote_state: Some(true), ..PLAIN }));
+    let f = agreed(&cib(&Setup {
+        conn: Conn::Running,
+        remote_state: Some(true),
+        ..PLAIN
+    }));
     assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
     assert!(!f.iter().any(|l| l.starts_with("summary: * Move app")));
 }
@@ -219,8 +227,14 @@ fn a_disabled_connection_takes_its_node_down_and_what_ran_there_moves() {
         remote_state: Some(true),
         ..PLAIN
     }));
-    assert!(has(&f, "summary: * Stop r1 ( n1 ) due to node availability"));
-    assert!(f.iter().any(|l| l.starts_with("summary: * Move app ( r1 -> ")));
+    assert!(has(
+        &f,
+        "summary: * Stop r1 ( n1 ) due to node availability"
+    ));
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("summary: * Move app ( r1 -> "))
+    );
     assert!(has(&f, "revised: * RemoteOFFLINE: [ r1 ]"));
 }
 
@@ -257,7 +271,10 @@ fn with_a_reconnect_interval_a_failed_connection_stays_stopped() {
         remote_state: Some(true),
         ..PLAIN
     }));
-    assert!(has(&f, "summary: * Stop r1 ( n1 ) due to node availability"));
+    assert!(has(
+        &f,
+        "summary: * Stop r1 ( n1 ) due to node availability"
+    ));
 }
 
 #[test]
@@ -268,7 +285,10 @@ fn fencing_for_resources_on_a_lost_connection_is_revoked_when_it_moves() {
         remote_state: Some(true),
         ..PLAIN
     }));
-    assert!(has(&f, "summary: * Fence (reboot) n1 'peer is no longer part of the cluster'"));
+    assert!(has(
+        &f,
+        "summary: * Fence (reboot) n1 'peer is no longer part of the cluster'"
+    ));
     assert!(!f.iter().any(|l| l.contains("Fence (reboot) r1")));
     assert!(has(&f, "summary: * Move r1 ( n1 -> n2 )"));
 }
@@ -322,10 +342,15 @@ fn a_connection_removed_from_the_configuration_still_names_its_node_which_shuts_
     });
     let start = xml.find(r#"<primitive id="r1""#).unwrap();
     let end = start + xml[start..].find("</primitive>").unwrap() + "</primitive>".len();
-    let orphaned = format!("{}{}", &xml[..start], &xml[end..])
-        .replace(r#"<rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/>"#, "");
+    let orphaned = format!("{}{}", &xml[..start], &xml[end..]).replace(
+        r#"<rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/>"#,
+        "",
+    );
     let f = agreed(&orphaned);
     assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
     assert!(f.iter().any(|l| l.starts_with("summary: * Stop r1 ( n1 )")));
-    assert!(f.iter().any(|l| l.starts_with("summary: * Move app ( r1 -> ")));
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("summary: * Move app ( r1 -> "))
+    );
 }

@@ -22,7 +22,11 @@ impl NodeLists {
         let Some(info) = &n.remote else {
             return false;
         };
-        let kind = if info.guest { "GuestNode" } else { "RemoteNode" };
+        let kind = if info.guest {
+            "GuestNode"
+        } else {
+            "RemoteNode"
+        };
         let online = match view {
             View::Current => info.online_now,
             View::Revised => crate::scheduler::revised_online(w, i),

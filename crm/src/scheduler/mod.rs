@@ -21,9 +21,9 @@ mod working;
 use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
-pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
 pub use guest::is_internal;
 pub use remote::revised_online;
+pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
 pub use working::{NodeInfo, RemoteInfo, Rsc, RscKind, Working};
 
 /// The scheduler's result: the working set after assignment (current and next state of every

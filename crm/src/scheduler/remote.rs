@@ -133,7 +133,10 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
             info.online_now = n.online;
             info.reset = info.guest && (c_failed || host_unclean);
         }
-        if n.attrs.get("standby").is_some_and(|v| crate::model::is_true(v)) {
+        if n.attrs
+            .get("standby")
+            .is_some_and(|v| crate::model::is_true(v))
+        {
             n.standby = true;
         }
         if started && c_started {
