@@ -48,28 +48,31 @@ pub(super) fn add_nodes(w: &mut Working, cluster: &Cluster, startup_fencing: boo
     }
     for (name, rsc, container) in defined(cluster) {
         let guest = container.is_some();
-        let idx = match w.node_index(&name) {
-            Some(i) => i,
-            None => {
-                w.nodes.push(NodeInfo {
-                    uname: name.clone(),
-                    id: name.clone(),
-                    ..NodeInfo::default()
-                });
-                w.nodes.len() - 1
-            }
-        };
-        let node = &mut w.nodes[idx];
+        let startup_unclean = !guest && startup_fencing && w.stonith_enabled;
+        let node = node_named(w, &name);
         node.unclean = false;
         node.unclean_reason = None;
         node.remote = Some(RemoteInfo {
             rsc,
             guest,
             container,
-            startup_unclean: !guest && startup_fencing && w.stonith_enabled,
+            startup_unclean,
             ..RemoteInfo::default()
         });
     }
+}
+
+/// The node of that name, added (as seen by no one yet) if there is none.
+fn node_named<'w>(w: &'w mut Working, name: &str) -> &'w mut NodeInfo {
+    let idx = w.node_index(name).unwrap_or_else(|| {
+        w.nodes.push(NodeInfo {
+            uname: name.to_string(),
+            id: name.to_string(),
+            ..NodeInfo::default()
+        });
+        w.nodes.len() - 1
+    });
+    &mut w.nodes[idx]
 }
 
 /// The arena index of the resource that defines a remote or guest node.
@@ -160,18 +163,7 @@ fn orphaned_connections(w: &mut Working, cluster: &Cluster) {
             continue;
         }
         let name = r.base.clone();
-        let node = match w.node_index(&name) {
-            Some(n) => n,
-            None => {
-                w.nodes.push(NodeInfo {
-                    uname: name.clone(),
-                    id: name.clone(),
-                    ..NodeInfo::default()
-                });
-                w.nodes.len() - 1
-            }
-        };
-        let n = &mut w.nodes[node];
+        let n = node_named(w, &name);
         n.shutdown = true;
         n.unclean = false;
         // The history says whether it was a guest's connection, and in what.
