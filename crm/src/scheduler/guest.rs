@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+/// The meta attribute that marks a connection the scheduler added.
+pub(super) const INTERNAL: &str = "internal";
+
 use crate::model::{
     Attrs, Cluster, Colocation, OpDef, Order, OrderKind, Primitive, Resource, ResourceKind, Score,
 };
@@ -104,7 +107,7 @@ fn connection(name: &str, container_meta: &Attrs) -> Resource {
         params.insert("port".into(), port.clone());
     }
     let mut meta = Attrs::new();
-    meta.insert("internal".into(), "true".into());
+    meta.insert(INTERNAL.into(), "true".into());
     Resource {
         id: name.to_string(),
         kind: ResourceKind::Primitive(Primitive {
@@ -128,7 +131,7 @@ fn connection(name: &str, container_meta: &Attrs) -> Resource {
 
 /// Whether a top-level resource is a guest connection the scheduler added (not printed).
 pub fn is_internal(w: &super::Working, idx: usize) -> bool {
-    w.meta(idx, "internal").is_some_and(crate::model::is_true)
+    w.meta(idx, INTERNAL).is_some_and(crate::model::is_true)
 }
 
 /// A guest node's container, in the arena.

@@ -25,7 +25,7 @@ fn defined(cluster: &Cluster) -> Vec<(String, String, Option<String>)> {
             ResourceKind::Group(members) => members.iter().collect::<Vec<_>>(),
             _ => vec![r],
         })
-        .filter(|r| is_connection(r) && r.meta.get("internal").is_none())
+        .filter(|r| is_connection(r) && !r.meta.contains_key(super::guest::INTERNAL))
         .map(|r| (r.id.clone(), r.id.clone(), None))
         .collect();
     for (name, container) in super::guest::guests(cluster) {
