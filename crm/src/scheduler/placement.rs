@@ -35,7 +35,13 @@ pub(super) fn rule_attrs(node: &super::working::NodeInfo) -> crate::model::Attrs
     let mut attrs = node.attrs.clone();
     attrs.insert("#uname".into(), node.uname.clone());
     attrs.insert("#id".into(), node.id.clone());
-    attrs.insert("#kind".into(), "cluster".into());
+    // Pacemaker's node kinds: cluster, remote, and container for guest nodes.
+    let kind = match &node.remote {
+        Some(r) if r.guest => "container",
+        Some(_) => "remote",
+        None => "cluster",
+    };
+    attrs.insert("#kind".into(), kind.into());
     attrs
 }
 
