@@ -354,3 +354,27 @@ fn a_connection_removed_from_the_configuration_still_names_its_node_which_shuts_
             .any(|l| l.starts_with("summary: * Move app ( r1 -> "))
     );
 }
+
+#[test]
+fn rules_see_a_remote_nodes_kind_and_exclusive_discovery_keeps_a_resource_to_its_nodes() {
+    let base = cib(&Setup {
+        conn: Conn::Running,
+        remote_state: Some(false),
+        ..PLAIN
+    })
+    .replace(r#"<rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/>"#, "");
+    // A rule on #kind draws app to the remote node.
+    let by_kind = base.replace(
+        "</constraints>",
+        r##"<rsc_location id="app-remote" rsc="app"><rule id="app-remote-r" score="50"><expression id="app-remote-e" attribute="#kind" operation="eq" value="remote"/></rule></rsc_location></constraints>"##,
+    );
+    let f = agreed(&by_kind);
+    assert!(has(&f, "summary: * Start app ( r1 )"), "{f:?}");
+    // An exclusive constraint with score 0 on n2 alone leaves app nowhere else.
+    let exclusive = base.replace(
+        "</constraints>",
+        r##"<rsc_location id="app-n2" rsc="app" resource-discovery="exclusive"><rule id="app-n2-r" score="0"><expression id="app-n2-e" attribute="#uname" operation="eq" value="n2"/></rule></rsc_location></constraints>"##,
+    );
+    let f = agreed(&exclusive);
+    assert!(has(&f, "summary: * Start app ( n2 )"), "{f:?}");
+}

@@ -106,6 +106,7 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
         }
     }
     super::remote::ban_remote_hosts(w, idx, &mut s);
+    exclusive_discovery(w, cluster, &chain, &mut s);
     // Without its ticket a resource may not run (loss-policy freeze: only where it runs).
     for &r in &chain {
         for t in &cluster.tickets {
@@ -143,6 +144,29 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
         }
     }
     s
+}
+
+/// With `resource-discovery="exclusive"` locations, a resource runs only on the nodes they
+/// name (by `node`, or where one of their rules holds).
+fn exclusive_discovery(w: &Working, cluster: &Cluster, chain: &[usize], s: &mut Scores) {
+    let exclusive: Vec<_> = cluster
+        .locations
+        .iter()
+        .filter(|l| l.exclusive && chain.iter().any(|&r| named(w, r, &l.rsc)))
+        .collect();
+    if exclusive.is_empty() {
+        return;
+    }
+    for (node, info) in w.nodes.iter().enumerate() {
+        let attrs = rule_attrs(info);
+        let covered = exclusive.iter().any(|l| match &l.node {
+            Some(n) => n == &info.uname,
+            None => l.rules.iter().any(|rule| rule.matches(&attrs)),
+        });
+        if !covered {
+            s[node] = Score::NEG_INF;
+        }
+    }
 }
 
 /// Add `extra` unless that leaves no node able to run it (Pacemaker's rollback).
