@@ -342,11 +342,19 @@ fn a_connection_removed_from_the_configuration_still_names_its_node_which_shuts_
     });
     let start = xml.find(r#"<primitive id="r1""#).unwrap();
     let end = start + xml[start..].find("</primitive>").unwrap() + "</primitive>".len();
-    let orphaned = format!("{}{}", &xml[..start], &xml[end..]).replace(
-        r#"<rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/>"#,
-        "",
-    );
+    // A clone that cannot run everywhere lists its stopped nodes: not the orphan's node.
+    let orphaned = format!("{}{}", &xml[..start], &xml[end..])
+        .replace(r#"<rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/>"#, "")
+        .replace(
+            "</resources>",
+            r#"<clone id="c"><primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/></clone></resources>"#,
+        )
+        .replace(
+            "</constraints>",
+            r#"<rsc_location id="c-not-n2" rsc="c" node="n2" score="-INFINITY"/></constraints>"#,
+        );
     let f = agreed(&orphaned);
+    assert!(has(&f, "revised: * Stopped: [ n2 ]"), "{f:?}");
     assert!(has(&f, "current: * RemoteOnline: [ r1 ]"));
     assert!(f.iter().any(|l| l.starts_with("summary: * Stop r1 ( n1 )")));
     assert!(
@@ -362,7 +370,10 @@ fn rules_see_a_remote_nodes_kind_and_exclusive_discovery_keeps_a_resource_to_its
         remote_state: Some(false),
         ..PLAIN
     })
-    .replace(r#"<rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/>"#, "");
+    .replace(
+        r#"<rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/>"#,
+        "",
+    );
     // A rule on #kind draws app to the remote node.
     let by_kind = base.replace(
         "</constraints>",

@@ -342,7 +342,8 @@ fn clone_body(
                     .locations
                     .iter()
                     .any(|l| &l.rsc == base && l.node.as_deref() == Some(n.uname.as_str()));
-            if allowed && !active_nodes.contains(&i) {
+            let orphaned = n.remote.as_ref().is_some_and(|r| r.orphaned);
+            if allowed && !orphaned && !active_nodes.contains(&i) {
                 stopped.push(n.uname.clone());
             }
         }

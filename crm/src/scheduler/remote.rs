@@ -177,6 +177,7 @@ fn orphaned_connections(w: &mut Working, cluster: &Cluster) {
             rsc: name,
             guest: container.is_some(),
             container,
+            orphaned: true,
             ..RemoteInfo::default()
         });
     }

@@ -62,6 +62,9 @@ pub struct RemoteInfo {
     pub held: bool,
     /// A guest whose container must be recovered (Pacemaker's "fencing" of a guest).
     pub reset: bool,
+    /// Named only by a connection left in the history: resources' allowed nodes were known
+    /// before it was, so clones do not list it as stopped.
+    pub orphaned: bool,
 }
 
 impl NodeInfo {
