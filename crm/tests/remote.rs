@@ -389,3 +389,105 @@ fn rules_see_a_remote_nodes_kind_and_exclusive_discovery_keeps_a_resource_to_its
     let f = agreed(&exclusive);
     assert!(has(&f, "summary: * Start app ( n2 )"), "{f:?}");
 }
+
+/// Two cluster nodes; a container `vm` (meta `remote-node=g1`, and `vm_meta`) running on n1
+/// (its monitor failed if `vm_failed`) with its guest connection `g1` up, `app` running in
+/// the guest if `app_in_guest`, and `constraints`.
+fn guest_cib(vm_meta: &str, constraints: &str, vm_failed: bool, app_in_guest: bool) -> String {
+    let vm = if vm_failed {
+        format!(
+            r#"<lrm_resource id="vm" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="vm_last_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0" op-digest="{DIGEST}" transition-key="2:1:0:x"/><lrm_rsc_op id="vm_last_failure_0" operation="monitor" call-id="6" rc-code="7" op-status="0" interval="10000" op-digest="{DIGEST}" transition-key="6:1:0:x"/></lrm_resource>"#
+        )
+    } else {
+        lrm("vm", "ocf", "Dummy", true, 2)
+    };
+    let n1 = [
+        lrm("fence", "stonith", "fence_dummy", true, 1),
+        vm,
+        lrm("g1", "ocf", "remote", true, 3),
+    ]
+    .concat();
+    let n2 = [
+        lrm("fence", "stonith", "fence_dummy", false, 1),
+        lrm("vm", "ocf", "Dummy", false, 2),
+        lrm("g1", "ocf", "remote", false, 3),
+    ]
+    .concat();
+    let state = |id: &str, name: &str, body: &str| {
+        format!(
+            r#"<node_state id="{id}" uname="{name}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
+        )
+    };
+    let g1 = format!(
+        r#"<node_state id="g1" uname="g1" remote_node="true"><lrm id="g1"><lrm_resources>{}</lrm_resources></lrm></node_state>"#,
+        lrm("app", "ocf", "Dummy", app_in_guest, 4)
+    );
+    format!(
+        r#"<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="true"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><primitive id="fence" class="stonith" type="fence_dummy"/>
+<primitive id="vm" class="ocf" provider="pacemaker" type="Dummy"><meta_attributes id="vm-m"><nvpair id="vm-rn" name="remote-node" value="g1"/>{vm_meta}</meta_attributes><operations><op id="vm-mon" name="monitor" interval="10s"/></operations></primitive>
+<primitive id="app" class="ocf" provider="pacemaker" type="Dummy"/></resources>
+<constraints><rsc_location id="app-on-g1" rsc="app" node="g1" score="100"/>{constraints}</constraints></configuration>
+<status>{}{}{g1}</status></cib>"#,
+        state("1", "n1", &n1),
+        state("2", "n2", &n2),
+    )
+}
+
+#[test]
+fn a_running_guest_is_online_and_its_connection_is_not_listed() {
+    let xml = guest_cib("", "", false, true);
+    let f = agreed(&xml);
+    assert!(has(&f, "current: * GuestOnline: [ g1 ]"));
+    assert!(
+        !f.iter()
+            .any(|l| l.starts_with("summary:") && (l.contains("g1") || l.contains("vm"))),
+        "{f:?}"
+    );
+    let cluster = lifeboat_crm::cib::parse(&xml).unwrap();
+    let text = lifeboat_crm::output::simulate_text(&cluster, &lifeboat_crm::schedule(&cluster, 0));
+    assert!(!text.contains("(ocf:pacemaker:remote)"), "{text}");
+}
+
+#[test]
+fn a_failed_container_fences_its_guest_by_recovery() {
+    let f = agreed(&guest_cib("", "", true, true));
+    assert!(has(
+        &f,
+        "summary: * Fence (reboot) g1 (resource: vm) 'guest is unclean'"
+    ));
+    assert!(has(&f, "summary: * Recover vm ( n1 )"));
+}
+
+#[test]
+fn a_guest_connection_moves_with_a_container_that_cannot_migrate() {
+    let f = agreed(&guest_cib(
+        "",
+        r#"<rsc_location id="vm-n2" rsc="vm" node="n2" score="INFINITY"/>"#,
+        false,
+        false,
+    ));
+    assert!(has(&f, "summary: * Move vm ( n1 -> n2 )"));
+    assert!(has(&f, "summary: * Move g1 ( n1 -> n2 )"), "{f:?}");
+}
+
+#[test]
+fn a_guest_connection_migrates_with_its_container_only_if_the_container_says_so() {
+    let plain = agreed(&guest_cib(
+        r#"<nvpair id="vm-am" name="allow-migrate" value="true"/>"#,
+        r#"<rsc_location id="vm-n2" rsc="vm" node="n2" score="INFINITY"/>"#,
+        false,
+        false,
+    ));
+    assert!(has(&plain, "summary: * Move g1 ( n1 -> n2 )"), "{plain:?}");
+    let f = agreed(&guest_cib(
+        r#"<nvpair id="vm-am" name="allow-migrate" value="true"/><nvpair id="vm-ram" name="remote-allow-migrate" value="true"/>"#,
+        r#"<rsc_location id="vm-n2" rsc="vm" node="n2" score="INFINITY"/>"#,
+        false,
+        false,
+    ));
+    assert!(has(&f, "summary: * Migrate vm ( n1 -> n2 )"));
+    assert!(has(&f, "summary: * Migrate g1 ( n1 -> n2 )"), "{f:?}");
+}

@@ -96,8 +96,8 @@ fn container_meta(cluster: &Cluster, id: &str) -> Attrs {
         .unwrap_or_default()
 }
 
-/// The connection primitive, with the container's `remote-*` settings as Pacemaker maps
-/// them (a monitor every 30 s unless `remote-connect-timeout` etc. say otherwise).
+/// The connection primitive, with the container's `remote-addr`, `remote-port` and
+/// `remote-allow-migrate` as Pacemaker maps them, and a monitor every 30 s.
 fn connection(name: &str, container_meta: &Attrs) -> Resource {
     let mut params = Attrs::new();
     if let Some(addr) = container_meta.get("remote-addr") {
@@ -108,6 +108,10 @@ fn connection(name: &str, container_meta: &Attrs) -> Resource {
     }
     let mut meta = Attrs::new();
     meta.insert(INTERNAL.into(), "true".into());
+    // The connection migrates only if the container says so.
+    if let Some(v) = container_meta.get("remote-allow-migrate") {
+        meta.insert("allow-migrate".into(), v.clone());
+    }
     Resource {
         id: name.to_string(),
         kind: ResourceKind::Primitive(Primitive {

@@ -103,8 +103,9 @@ pub(super) fn settle(w: &mut Working, cluster: &Cluster) -> Vec<usize> {
             w.nodes[node].online = false;
             continue;
         };
-        // Remote and guest connections migrate unless told otherwise.
-        {
+        // Remote connections migrate unless told otherwise (a guest's, if its container
+        // says `remote-allow-migrate`).
+        if w.nodes[node].remote.as_ref().is_some_and(|r| !r.guest) {
             w.rscs[rsc]
                 .meta
                 .entry("allow-migrate".into())
