@@ -491,3 +491,27 @@ fn a_guest_connection_migrates_with_its_container_only_if_the_container_says_so(
     assert!(has(&f, "summary: * Migrate vm ( n1 -> n2 )"));
     assert!(has(&f, "summary: * Migrate g1 ( n1 -> n2 )"), "{f:?}");
 }
+
+#[test]
+fn what_runs_in_a_guest_restarts_when_its_container_moves_but_not_when_it_migrates() {
+    let moved = agreed(&guest_cib(
+        "",
+        r#"<rsc_location id="vm-n2" rsc="vm" node="n2" score="INFINITY"/>"#,
+        false,
+        true,
+    ));
+    assert!(
+        has(
+            &moved,
+            "summary: * Restart app ( g1 ) due to required vm start"
+        ),
+        "{moved:?}"
+    );
+    let migrated = agreed(&guest_cib(
+        r#"<nvpair id="vm-am" name="allow-migrate" value="true"/><nvpair id="vm-ram" name="remote-allow-migrate" value="true"/>"#,
+        r#"<rsc_location id="vm-n2" rsc="vm" node="n2" score="INFINITY"/>"#,
+        false,
+        true,
+    ));
+    assert!(!migrated.iter().any(|l| l.contains("app")), "{migrated:?}");
+}

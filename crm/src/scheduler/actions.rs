@@ -237,6 +237,9 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
+    // What runs on a remote node starts after its connection, on a guest after its
+    // container: when that restarts or moves, it restarts too.
+    pairs.extend(super::remote::implicit_orders(w));
     let mut restart = vec![false; w.rscs.len()];
     for _ in 0..8 {
         let mut changed = false;

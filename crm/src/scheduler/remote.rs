@@ -379,3 +379,30 @@ pub(super) fn fence_unrecoverable(w: &mut Working) {
         }
     }
 }
+
+/// The orders Pacemaker adds for what runs on guest nodes (`apply_container_ordering`), as
+/// (first, then, implies, action, symmetrical): each primitive staying in a guest starts
+/// after its container, so it restarts when the container does (not when the container
+/// migrates). On a remote node the order to its connection implies nothing while the
+/// connection can be recovered, so a moving connection restarts nothing.
+pub(super) fn implicit_orders(w: &Working) -> Vec<(usize, usize, bool, String, bool)> {
+    let mut out = Vec::new();
+    for node in 0..w.nodes.len() {
+        if !w.nodes[node].remote.as_ref().is_some_and(|r| r.guest) {
+            continue;
+        }
+        let Some(container) = super::guest::container_of(w, node) else {
+            continue;
+        };
+        if super::migration::migratable(w, container) {
+            continue;
+        }
+        for (p, r) in w.rscs.iter().enumerate() {
+            let here = r.next_node == Some(node) && r.running.iter().any(|&(n, _)| n == node);
+            if here && matches!(r.kind, super::working::RscKind::Primitive { .. }) {
+                out.push((container, p, true, "start".to_string(), true));
+            }
+        }
+    }
+    out
+}
