@@ -29,6 +29,37 @@ fn lrm(rsc: &str, class: &str, agent: &str, running: bool, call: usize) -> Strin
     )
 }
 
+/// The histories of n1 (the fence device running, then `on_n1`) and n2 (the fence device
+/// and the two resources `others`, `(id, ocf:pacemaker agent)`, stopped).
+fn histories(on_n1: [String; 2], others: [(&str, &str); 2]) -> (String, String) {
+    let n1 = [lrm("fence", "stonith", "fence_dummy", true, 1)]
+        .into_iter()
+        .chain(on_n1)
+        .collect();
+    let n2 = [lrm("fence", "stonith", "fence_dummy", false, 1)]
+        .into_iter()
+        .chain(
+            others
+                .iter()
+                .zip(2..)
+                .map(|(&(id, agent), call)| lrm(id, "ocf", agent, false, call)),
+        )
+        .collect();
+    (n1, n2)
+}
+
+/// A cluster node's `node_state`: a member (or, `up` false, one that left the cluster).
+fn member(id: &str, name: &str, up: bool, body: &str) -> String {
+    let (ccm, crmd) = if up {
+        ("true", "online")
+    } else {
+        ("false", "offline")
+    };
+    format!(
+        r#"<node_state id="{id}" uname="{name}" in_ccm="{ccm}" crmd="{crmd}" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
+    )
+}
+
 /// How the connection `r1` stands on n1.
 #[derive(Clone, Copy, PartialEq)]
 enum Conn {
@@ -68,34 +99,16 @@ fn cib(s: &Setup<'_>) -> String {
             r#"<lrm_resource id="r1" class="ocf" provider="pacemaker" type="remote"><lrm_rsc_op id="r1_last_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0" op-digest="{DIGEST}" transition-key="2:1:0:x"/><lrm_rsc_op id="r1_monitor_60000" operation="monitor" call-id="5" rc-code="1" op-status="0" interval="60000" op-digest="{DIGEST}" transition-key="5:1:0:x"/><lrm_rsc_op id="r1_last_failure_0" operation="monitor" call-id="5" rc-code="1" op-status="0" interval="60000" op-digest="{DIGEST}" transition-key="5:1:0:x"/></lrm_resource>"#
         ),
     };
-    let n1 = [
-        lrm("fence", "stonith", "fence_dummy", true, 1),
-        conn,
-        lrm("app", "ocf", "Dummy", false, 3),
-    ]
-    .concat();
-    let n2 = [
-        lrm("fence", "stonith", "fence_dummy", false, 1),
-        lrm("r1", "ocf", "remote", false, 2),
-        lrm("app", "ocf", "Dummy", false, 3),
-    ]
-    .concat();
+    let (n1, n2) = histories(
+        [conn, lrm("app", "ocf", "Dummy", false, 3)],
+        [("r1", "remote"), ("app", "Dummy")],
+    );
     let remote = match s.remote_state {
         None => String::new(),
         Some(app_on_r1) => format!(
             r#"<node_state id="r1" uname="r1" remote_node="true"><lrm id="r1"><lrm_resources>{}</lrm_resources></lrm></node_state>"#,
             lrm("app", "ocf", "Dummy", app_on_r1, 4)
         ),
-    };
-    let state = |id: &str, name: &str, up: bool, body: &str| {
-        let (ccm, crmd) = if up {
-            ("true", "online")
-        } else {
-            ("false", "offline")
-        };
-        format!(
-            r#"<node_state id="{id}" uname="{name}" in_ccm="{ccm}" crmd="{crmd}" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
-        )
     };
     format!(
         r#"<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"><configuration><crm_config><cluster_property_set id="o">
@@ -106,8 +119,8 @@ fn cib(s: &Setup<'_>) -> String {
 <primitive id="app" class="ocf" provider="pacemaker" type="Dummy"/></resources>
 <constraints><rsc_location id="app-on-r1" rsc="app" node="r1" score="100"/><rsc_location id="r1-on-n2" rsc="r1" node="n2" score="10"/></constraints></configuration>
 <status>{}{}{remote}</status></cib>"#,
-        state("1", "n1", s.n1_up, &n1),
-        state("2", "n2", true, &n2),
+        member("1", "n1", s.n1_up, &n1),
+        member("2", "n2", true, &n2),
         extra_nodes = s.extra_nodes,
         conn_params = s.conn_params,
         conn_meta = s.conn_meta,
@@ -401,23 +414,10 @@ fn guest_cib(vm_meta: &str, constraints: &str, vm_failed: bool, app_in_guest: bo
     } else {
         lrm("vm", "ocf", "Dummy", true, 2)
     };
-    let n1 = [
-        lrm("fence", "stonith", "fence_dummy", true, 1),
-        vm,
-        lrm("g1", "ocf", "remote", true, 3),
-    ]
-    .concat();
-    let n2 = [
-        lrm("fence", "stonith", "fence_dummy", false, 1),
-        lrm("vm", "ocf", "Dummy", false, 2),
-        lrm("g1", "ocf", "remote", false, 3),
-    ]
-    .concat();
-    let state = |id: &str, name: &str, body: &str| {
-        format!(
-            r#"<node_state id="{id}" uname="{name}" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="{id}"><lrm_resources>{body}</lrm_resources></lrm></node_state>"#
-        )
-    };
+    let (n1, n2) = histories(
+        [vm, lrm("g1", "ocf", "remote", true, 3)],
+        [("vm", "Dummy"), ("g1", "remote")],
+    );
     let g1 = format!(
         r#"<node_state id="g1" uname="g1" remote_node="true"><lrm id="g1"><lrm_resources>{}</lrm_resources></lrm></node_state>"#,
         lrm("app", "ocf", "Dummy", app_in_guest, 4)
@@ -431,8 +431,8 @@ fn guest_cib(vm_meta: &str, constraints: &str, vm_failed: bool, app_in_guest: bo
 <primitive id="app" class="ocf" provider="pacemaker" type="Dummy"/></resources>
 <constraints><rsc_location id="app-on-g1" rsc="app" node="g1" score="100"/>{constraints}</constraints></configuration>
 <status>{}{}{g1}</status></cib>"#,
-        state("1", "n1", &n1),
-        state("2", "n2", &n2),
+        member("1", "n1", true, &n1),
+        member("2", "n2", true, &n2),
     )
 }
 
