@@ -277,6 +277,7 @@ fn constraints(
                         score: score("score")?.unwrap_or(Score::ZERO),
                         role: c.attribute("role").and_then(Role::parse).or(set_role),
                         rules: children(c, "rule").map(rule).collect(),
+                        exclusive: c.attribute("resource-discovery") == Some("exclusive"),
                     });
                 }
             }

@@ -38,6 +38,7 @@ pub(super) fn parse(st: XNode<'_, '_>) -> Result<Status, CibError> {
                     class: r.attribute("class").unwrap_or("ocf").to_string(),
                     provider: r.attribute("provider").map(str::to_string),
                     agent: r.attribute("type").unwrap_or("").to_string(),
+                    container: r.attribute("container").map(str::to_string),
                     ops: children(r, "lrm_rsc_op").map(op).collect(),
                 });
             }

@@ -197,6 +197,9 @@ fn location(w: &mut Xml, l: &Location) -> Result<(), WriteCibError> {
         ("score", l.score.to_string()),
     ];
     push_role(&mut attrs, "role", l.role);
+    if l.exclusive {
+        attrs.push(("resource-discovery", "exclusive".into()));
+    }
     w.empty("rsc_location", &attrs);
     Ok(())
 }

@@ -180,6 +180,9 @@ pub struct Location {
     pub role: Option<Role>,
     /// Rules (when there is no `node`): each adds its score on the nodes where it holds.
     pub rules: Vec<Rule>,
+    /// `resource-discovery="exclusive"`: the resource may run only on the nodes this and its
+    /// other exclusive constraints name.
+    pub exclusive: bool,
 }
 
 /// `rsc_colocation`: `rsc` is placed relative to `with_rsc`.

@@ -42,6 +42,8 @@ pub struct LrmResource {
     pub provider: Option<String>,
     /// `type`.
     pub agent: String,
+    /// `container`: for a guest node's connection, the resource the guest runs in.
+    pub container: Option<String>,
     /// `lrm_rsc_op` entries, in CIB order.
     pub ops: Vec<LrmOp>,
 }

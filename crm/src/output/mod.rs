@@ -1,6 +1,7 @@
 //! Text output in the format of Pacemaker 2.1.5's `crm_simulate --simulate`: the current
 //! status, the transition summary, the executed actions and the revised status.
 
+mod remote;
 mod scores;
 mod status;
 

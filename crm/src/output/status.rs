@@ -50,7 +50,11 @@ pub fn status_text(cluster: &Cluster, w: &Working, view: View) -> String {
                 && placed(w, p, view).nodes.iter().any(|&(m, _)| m == n)
         })
     };
+    let mut remote_lists = super::remote::NodeLists::default();
     for (i, n) in w.nodes.iter().enumerate() {
+        if remote_lists.take(w, i, view, &mut out) {
+            continue;
+        }
         let fenced = view == View::Revised && n.fenced;
         if n.unclean && !fenced {
             let how = if n.online { "online" } else { "offline" };
@@ -78,8 +82,12 @@ pub fn status_text(cluster: &Cluster, w: &Working, view: View) -> String {
     if !offline.is_empty() {
         let _ = writeln!(out, "    * OFFLINE: [ {} ]", offline.join(" "));
     }
+    remote_lists.print(&mut out);
     out.push_str("\n  * Full List of Resources:\n");
     for &top in &w.tops {
+        if crate::scheduler::is_internal(w, top) {
+            continue;
+        }
         resource(cluster, w, top, view, 4, &mut out);
     }
     out
@@ -325,7 +333,8 @@ fn clone_body(
                     .locations
                     .iter()
                     .any(|l| &l.rsc == base && l.node.as_deref() == Some(n.uname.as_str()));
-            if allowed && !active_nodes.contains(&i) {
+            let orphaned = n.remote.as_ref().is_some_and(|r| r.orphaned);
+            if allowed && !orphaned && !active_nodes.contains(&i) {
                 stopped.push(n.uname.clone());
             }
         }

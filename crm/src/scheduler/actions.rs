@@ -67,7 +67,9 @@ pub struct Change {
 
 pub(super) fn plan(w: &mut Working, cluster: &Cluster) -> Vec<Change> {
     let mut changes = Vec::new();
+    super::remote::fence_unrecoverable(w);
     fencing(w, &mut changes);
+    super::guest::fencing(w, &mut changes);
     quorum(w);
     orders(w, cluster);
     super::migration::plan(w, cluster);
@@ -241,6 +243,9 @@ fn orders(w: &mut Working, cluster: &Cluster) {
             }
         }
     }
+    // What runs on a remote node starts after its connection, on a guest after its
+    // container: when that restarts or moves, it restarts too.
+    pairs.extend(super::remote::implicit_orders(w));
     let mut restart = super::digest::restarts(w);
     for _ in 0..8 {
         let mut changed = false;

@@ -19,25 +19,16 @@ enum OnFail {
 }
 
 pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
-    // In status order: anonymous clone instances are numbered as their history is met.
-    for si in 0..cluster.status.nodes.len() {
-        let ns = &cluster.status.nodes[si];
-        let Some(node) = w.node_index(&ns.uname) else {
-            continue;
-        };
-        // Without fencing, an offline node's history is not read: what ran there is gone.
-        if !w.stonith_enabled && !w.nodes[node].online {
-            continue;
-        }
-        for lrm in &ns.resources {
-            let Some(rsc) = find_or_orphan(w, cluster, lrm, node) else {
-                continue;
-            };
-            unpack_resource(w, rsc, node, lrm);
-            if let Some(change) = super::digest::check(w, cluster, rsc, lrm) {
-                w.rscs[rsc].param_changes.push((node, change));
-            }
-        }
+    // Cluster nodes first; a remote node's history is read once its connection is known
+    // to be up (Pacemaker's `unpack_node_history`).
+    unpack_nodes(w, cluster, |w, node| w.nodes[node].remote.is_none());
+    let readable = super::remote::settle(w, cluster);
+    unpack_nodes(w, cluster, |_, node| readable.contains(&node));
+    // With fencing, the rest are read last: what is active there makes them fenced.
+    if w.stonith_enabled {
+        unpack_nodes(w, cluster, |w, node| {
+            w.nodes[node].remote.is_some() && !readable.contains(&node)
+        });
     }
     fail_counts(w);
     for i in 0..w.rscs.len() {
@@ -55,6 +46,33 @@ pub(super) fn unpack_all(w: &mut Working, cluster: &Cluster) {
                 if *role == Role::Started {
                     *role = Role::Unpromoted;
                 }
+            }
+        }
+    }
+}
+
+/// Read the history of the status entries whose node `wanted` accepts, in status order
+/// (anonymous clone instances are numbered as their history is met).
+fn unpack_nodes(w: &mut Working, cluster: &Cluster, wanted: impl Fn(&Working, usize) -> bool) {
+    for si in 0..cluster.status.nodes.len() {
+        let ns = &cluster.status.nodes[si];
+        let Some(node) = w.node_index(&ns.uname) else {
+            continue;
+        };
+        if !wanted(w, node) {
+            continue;
+        }
+        // Without fencing, an offline node's history is not read: what ran there is gone.
+        if !w.stonith_enabled && !w.nodes[node].online {
+            continue;
+        }
+        for lrm in &ns.resources {
+            let Some(rsc) = find_or_orphan(w, cluster, lrm, node) else {
+                continue;
+            };
+            unpack_resource(w, rsc, node, lrm);
+            if let Some(change) = super::digest::check(w, cluster, rsc, lrm) {
+                w.rscs[rsc].param_changes.push((node, change));
             }
         }
     }
@@ -446,9 +464,12 @@ fn process_state(w: &mut Working, rsc: usize, node: usize, role: Role, mut on_fa
             .meta(rsc, "maintenance")
             .is_some_and(crate::model::is_true);
     let active = role > Role::Stopped;
-    if active && !w.nodes[node].online && !w.nodes[node].maintenance && managed && w.stonith_enabled
+    if active
+        && !w.nodes[node].online
+        && !w.nodes[node].maintenance
+        && managed
+        && let Some(why) = super::remote::active_while_down(w, node, rsc)
     {
-        let why = format!("{} is thought to be active there", w.rscs[rsc].id);
         fence(w, node, &why);
     }
     if w.nodes[node].unclean {

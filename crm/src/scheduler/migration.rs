@@ -11,7 +11,7 @@ use super::working::{RscKind, Working};
 
 /// Whether the resource may migrate at all: a managed, unfailed primitive with
 /// `allow-migrate`, active on one clean node and assigned to another.
-fn migratable(w: &Working, p: usize) -> bool {
+pub(super) fn migratable(w: &Working, p: usize) -> bool {
     let r = &w.rscs[p];
     let (Some(&(cur, _)), Some(next)) = (r.running.first(), r.next_node) else {
         return false;

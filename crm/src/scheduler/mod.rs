@@ -9,11 +9,13 @@ mod actions;
 mod blocked;
 mod clones;
 mod digest;
+mod guest;
 mod history;
 mod influence;
 mod migration;
 mod placement;
 mod promotion;
+mod remote;
 mod scores;
 mod unpack;
 mod utilization;
@@ -23,8 +25,10 @@ use crate::model::Cluster;
 
 pub use actions::{Change, Verb, revised};
 pub use digest::{ParamChange, params_digest};
+pub use guest::is_internal;
+pub use remote::revised_online;
 pub use scores::{AllocationScores, PromotionScore, ScoreLog, Stage};
-pub use working::{NodeInfo, Rsc, RscKind, Working};
+pub use working::{NodeInfo, RemoteInfo, Rsc, RscKind, Working};
 
 /// The scheduler's result: the working set after assignment (current and next state of every
 /// resource), the fencing decisions and the summary of changes.
@@ -40,6 +44,7 @@ pub struct Transition {
 /// present, as in Pacemaker).
 pub fn schedule(cluster: &Cluster, now: i64) -> Transition {
     let now = cluster.execution_date.unwrap_or(now);
+    let cluster = &*guest::expand(cluster);
     let mut w = unpack::unpack(cluster, now);
     placement::assign_all(&mut w, cluster);
     let changes = actions::plan(&mut w, cluster);

@@ -22,6 +22,8 @@ pub(super) fn assign_all(w: &mut Working, cluster: &Cluster) {
     if w.placement_strategy != "default" {
         super::utilization::sort_for_capacity(w, cluster, &mut order);
     }
+    // Remote connections are assigned before everything else.
+    order.sort_by_key(|&i| !super::remote::is_connection_rsc(w, i));
     let mut busy = vec![false; w.rscs.len()];
     for top in order {
         assign(w, cluster, top, &mut busy);
@@ -33,7 +35,13 @@ pub(super) fn rule_attrs(node: &super::working::NodeInfo) -> crate::model::Attrs
     let mut attrs = node.attrs.clone();
     attrs.insert("#uname".into(), node.uname.clone());
     attrs.insert("#id".into(), node.id.clone());
-    attrs.insert("#kind".into(), "cluster".into());
+    // Pacemaker's node kinds: cluster, remote, and container for guest nodes.
+    let kind = match &node.remote {
+        Some(r) if r.guest => "container",
+        Some(_) => "remote",
+        None => "cluster",
+    };
+    attrs.insert("#kind".into(), kind.into());
     attrs
 }
 
@@ -102,6 +110,8 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
             s[i] = Score::NEG_INF;
         }
     }
+    super::remote::ban_remote_hosts(w, idx, &mut s);
+    exclusive_discovery(w, cluster, &chain, &mut s);
     // Without its ticket a resource may not run (loss-policy freeze: only where it runs).
     for &r in &chain {
         for t in &cluster.tickets {
@@ -139,6 +149,29 @@ pub(super) fn base_scores(w: &Working, cluster: &Cluster, idx: usize) -> Scores 
         }
     }
     s
+}
+
+/// With `resource-discovery="exclusive"` locations, a resource runs only on the nodes they
+/// name (by `node`, or where one of their rules holds).
+fn exclusive_discovery(w: &Working, cluster: &Cluster, chain: &[usize], s: &mut Scores) {
+    let exclusive: Vec<_> = cluster
+        .locations
+        .iter()
+        .filter(|l| l.exclusive && chain.iter().any(|&r| named(w, r, &l.rsc)))
+        .collect();
+    if exclusive.is_empty() {
+        return;
+    }
+    for (node, info) in w.nodes.iter().enumerate() {
+        let attrs = rule_attrs(info);
+        let covered = exclusive.iter().any(|l| match &l.node {
+            Some(n) => n == &info.uname,
+            None => l.rules.iter().any(|rule| rule.matches(&attrs)),
+        });
+        if !covered {
+            s[node] = Score::NEG_INF;
+        }
+    }
 }
 
 /// Add `extra` unless that leaves no node able to run it (Pacemaker's rollback).
@@ -299,7 +332,11 @@ pub(super) fn assign(w: &mut Working, cluster: &Cluster, idx: usize, busy: &mut 
 /// Assign a primitive or group (not a clone) from its final scores.
 pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores: &Scores) {
     let current = w.current_node(w.primitives(idx)[0..].first().copied().unwrap_or(idx));
-    let disabled = w.target_role(idx) == Some(Role::Stopped) || w.stop_all;
+    // Orphans (and what history forces to stop) are assigned nowhere, so they count on no
+    // node either.
+    let disabled = w.target_role(idx) == Some(Role::Stopped)
+        || w.stop_all
+        || (w.rscs[idx].orphan && w.rscs[idx].forced_role == Some(Role::Stopped));
     let need = utilization::need_of(w, idx);
     let chosen = if disabled {
         None
@@ -322,6 +359,7 @@ pub(super) fn place_unit(w: &mut Working, cluster: &Cluster, idx: usize, scores:
             }
         }
         finalize(w, m, alive);
+        super::remote::assigned(w, m);
         // A member that will not run (say, unmanaged and stopped) stops the rest of the chain.
         if w.rscs[m].next_node.is_none() {
             alive = None;

@@ -48,6 +48,7 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         }
         w.nodes.push(info);
     }
+    super::remote::add_nodes(&mut w, cluster, startup_fencing);
     for ns in &cluster.status.nodes {
         let Some(idx) = w
             .nodes
@@ -64,7 +65,10 @@ pub(super) fn unpack(cluster: &Cluster, now: i64) -> Working {
         for (k, v) in &ns.attrs {
             node.attrs.insert(k.clone(), v.clone());
         }
-        online_status(node, ns, w.stonith_enabled);
+        // A remote node's state comes from its connection, once history is read.
+        if node.remote.is_none() {
+            online_status(node, ns, w.stonith_enabled);
+        }
     }
     for n in &mut w.nodes {
         if n.attrs.get("standby").is_some_and(|v| is_true(v)) {

@@ -36,6 +36,35 @@ pub struct NodeInfo {
     pub seen: bool,
     /// Capacity left (`utilization`), as placement-strategy sees it.
     pub capacity: BTreeMap<String, i64>,
+    /// A Pacemaker Remote or guest node: what defines it.
+    pub remote: Option<RemoteInfo>,
+}
+
+/// What makes a node a remote or guest node.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteInfo {
+    /// The connection resource, by id (a guest's is named after the node).
+    pub rsc: String,
+    /// A guest node (runs inside `container`).
+    pub guest: bool,
+    /// A guest node's container, by id.
+    pub container: Option<String>,
+    /// Not seen since startup while fencing is on: shown unclean, never fenced for it.
+    pub startup_unclean: bool,
+    /// Online before the transition (from the connection's current state).
+    pub online_now: bool,
+    /// Its fencing is revoked if its connection starts somewhere in this transition.
+    pub revocable: bool,
+    /// Unclean before the transition (what the current status shows).
+    pub unclean_now: bool,
+    /// Its failed connection is held stopped until `reconnect_interval` passes: fenced, it
+    /// still shows unclean afterwards.
+    pub held: bool,
+    /// A guest whose container must be recovered (Pacemaker's "fencing" of a guest).
+    pub reset: bool,
+    /// Named only by a connection left in the history: resources' allowed nodes were known
+    /// before it was, so clones do not list it as stopped.
+    pub orphaned: bool,
 }
 
 impl NodeInfo {

@@ -260,6 +260,7 @@ fn inject_op(c: &mut Cluster, op: &OpResult, now: i64) -> Result<(), InjectError
                 class,
                 provider,
                 agent,
+                container: None,
                 ops: Vec::new(),
             });
             ns.resources.len() - 1

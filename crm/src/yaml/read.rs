@@ -46,6 +46,7 @@ pub fn parse(text: &str) -> Result<Cluster, YamlError> {
             score,
             role,
             rules: Vec::new(),
+            exclusive: false,
         });
     }
     for c in &doc.colocations {
