@@ -42,6 +42,9 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = cli::Cli::parse();
+    if let cli::Command::Crm { command } = cli.command {
+        return commands::run_crm(command);
+    }
     lean_allocator(&cli);
     // The agents run on every compute node and do little: one worker thread keeps them small (a
     // current-thread runtime measured larger). The services get a worker per core.

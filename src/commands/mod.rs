@@ -11,11 +11,11 @@ mod status;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ListenArgs};
+use crate::cli::{Cli, Command, CrmCommand, ListenArgs};
 
 /// Runs the chosen subcommand; errors are printed with their causes.
 pub async fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
+    finish(match cli.command {
         Command::Serve(listen) => serve::run(&cli.config, serve::Parts::All, &listen).await,
         Command::Api(listen) => serve::run(&cli.config, serve::Parts::Api, &listen).await,
         Command::Engine => {
@@ -29,7 +29,17 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run(&cli.config, &args).await,
         Command::Fence { command } => fence::run_device(command).await,
         Command::Crm { command } => crm::run(command),
-    };
+    })
+}
+
+/// Runs a `crm` subcommand, which is synchronous and short-lived: `main` calls it before it
+/// builds the async runtime, so none of the runtime's threads or memory are paid for.
+pub fn run_crm(command: CrmCommand) -> ExitCode {
+    finish(crm::run(command))
+}
+
+/// The exit code of a subcommand; an error is printed with its causes.
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
