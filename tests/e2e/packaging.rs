@@ -170,3 +170,48 @@ fn manage_policy_sample_prints_every_rule_commented_out_with_its_calls() {
         "every line is a comment: the sample as written changes nothing"
     );
 }
+
+/// The Containerfile cannot be built here (no container registry to pull its base images
+/// from), so what can be checked without one is: every file it copies exists, the binary it
+/// builds is this one, and the command it runs is one the binary accepts.
+#[test]
+fn the_containerfile_copies_files_that_exist_and_runs_a_command_the_binary_accepts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("Containerfile")).unwrap();
+    let copies: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from="))
+        .flat_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().skip(1).collect();
+            parts[..parts.len() - 1].to_vec()
+        })
+        .filter(|source| *source != ".")
+        .collect();
+    assert!(
+        !copies.is_empty(),
+        "no COPY of the repository's files:\n{text}"
+    );
+    for source in copies {
+        assert!(
+            root.join(source).exists(),
+            "the Containerfile copies {source}, which is not here"
+        );
+    }
+    assert!(text.contains("--bin lifeboat"), "{text}");
+    let cmd = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CMD "))
+        .expect("a CMD line");
+    let args: Vec<String> = serde_json::from_str(cmd).unwrap();
+    // The image's command, with `--help` so that it only parses: options and subcommand must exist.
+    let out = Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} --help: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
