@@ -159,7 +159,7 @@ async fn status_shows_segments_hosts_failures_and_the_engine_as_json_and_text() 
 async fn status_watch_prints_a_fresh_overview_each_interval_until_interrupted() {
     let server = Server::start("").await;
     fill(&server).await;
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lifeboat"))
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_lifeboat"))
         .args([
             "status",
             "--endpoint",
@@ -173,14 +173,29 @@ async fn status_watch_prints_a_fresh_overview_each_interval_until_interrupted() 
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Three snapshots (however slow this machine is), then Ctrl-C.
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    let three = tokio::time::timeout(Duration::from_secs(30), async {
+        use tokio::io::AsyncBufReadExt as _;
+        while text.lines().count() < 3 {
+            if stdout.read_line(&mut text).await.unwrap() == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(three.is_ok(), "fewer than three snapshots in 30 s: {text}");
     crate::support::send_signal(child.id().unwrap(), "INT");
-    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("status --watch did not stop on SIGINT")
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(status.success(), "{status:?}");
+    {
+        use tokio::io::AsyncReadExt as _;
+        stdout.read_to_string(&mut text).await.unwrap();
+    }
     let taken: Vec<String> = text
         .lines()
         .map(|l| {

@@ -53,8 +53,16 @@ pub async fn run(args: &ConfigArgs, status: &StatusArgs) -> Result<ExitCode> {
         print(&snapshot, status.output, false)?;
         return Ok(ExitCode::SUCCESS);
     }
+    // Listening from the start: a Ctrl-C that comes while a snapshot is being taken (or before
+    // the first) is kept for the next wait instead of being lost or killing the process.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("listening for SIGINT")?;
     loop {
-        match take(&api, &endpoint, status.failures, &clock).await {
+        let taken = tokio::select! {
+            _ = interrupt.recv() => return Ok(ExitCode::SUCCESS),
+            taken = take(&api, &endpoint, status.failures, &clock) => taken,
+        };
+        match taken {
             Ok(snapshot) => print(&snapshot, status.output, true)?,
             // A watch outlives an API restart: say so and look again.
             Err(e) => {
@@ -65,7 +73,7 @@ pub async fn run(args: &ConfigArgs, status: &StatusArgs) -> Result<ExitCode> {
             }
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+            _ = interrupt.recv() => return Ok(ExitCode::SUCCESS),
             () = tokio::time::sleep(interval) => {}
         }
     }
